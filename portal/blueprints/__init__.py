@@ -1,0 +1,1 @@
+"""Blueprints: the always-on core areas and the four built-in modules."""

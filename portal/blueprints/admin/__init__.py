@@ -1,0 +1,5 @@
+"""Administration of accounts: search, roles, deactivation."""
+
+from .views import bp
+
+__all__ = ["bp"]

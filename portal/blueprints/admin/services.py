@@ -1,0 +1,47 @@
+"""Changes an administrator makes to accounts: one transaction, audit entry and e-mail each."""
+
+from __future__ import annotations
+
+from ... import audit
+from ...extensions import db
+from ...mail import queue_mail
+from ...models import User
+
+
+class RefusedChange(ValueError):
+    """A change that would lock the administrator out of the portal."""
+
+
+def set_roles(user: User, roles: set[str], *, by: User) -> bool:
+    before = user.roles
+    if before == roles:
+        return False
+    if user.id == by.id and "admin" in before and "admin" not in roles:
+        raise RefusedChange("own-admin")
+    user.set_roles(roles)
+    audit.record("roles_changed", user, actor=by, details={
+        "added": sorted(roles - before), "removed": sorted(before - roles)})
+    queue_mail(user, "roles_changed", roles=sorted(roles))
+    db.session.commit()
+    return True
+
+
+def deactivate(user: User, *, by: User) -> None:
+    if user.id == by.id:
+        raise RefusedChange("self")
+    if not user.active:
+        return
+    user.active = False
+    user.revoke_sessions()
+    audit.record("account_deactivated", user, actor=by, from_state="active", to_state="inactive")
+    queue_mail(user, "account_deactivated")
+    db.session.commit()
+
+
+def reactivate(user: User, *, by: User) -> None:
+    if user.active:
+        return
+    user.active = True
+    audit.record("account_reactivated", user, actor=by, from_state="inactive", to_state="active")
+    queue_mail(user, "account_reactivated")
+    db.session.commit()

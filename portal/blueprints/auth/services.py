@@ -1,0 +1,145 @@
+"""Account rules: each change is one transaction with its audit entry and its e-mail."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app, url_for
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from ... import audit
+from ...extensions import db
+from ...mail import queue_mail
+from ...models import User
+from ...models.types import utcnow
+
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+
+
+class EmailTaken(ValueError):
+    pass
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def password_matches(user: User, password: str) -> bool:
+    if not user.password_hash:
+        return False
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    return True
+
+
+def _burn_time(password: str) -> None:
+    """Spend as long on an unknown account as on a known one (no probing by timing)."""
+    try:
+        _hasher.verify(_DUMMY_HASH, password)
+    except VerificationError:
+        pass
+
+
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+def register_doctor(name: str, email: str, password: str, language: str) -> User:
+    if User.by_email(email):
+        raise EmailTaken(email)
+    user = User(name=name, email=email.lower(), password_hash=hash_password(password),
+                preferred_language=language)
+    user.set_roles({"doctor"})
+    db.session.add(user)
+    audit.record("account_registered", user, actor=user, to_state="active")
+    queue_mail(user, "welcome", login_url=url_for("auth.login", _external=True))
+    db.session.commit()
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    user = User.by_email(email)
+    if user is None or not user.active:
+        _burn_time(password)
+        return None
+    if not password_matches(user, password):
+        return None
+    user.last_login_at = utcnow()
+    db.session.commit()
+    return user
+
+
+def sign_out(user: User) -> None:
+    """Revoke every session of the user: an old cookie no longer finds anyone."""
+    user.revoke_sessions()
+    db.session.commit()
+
+
+def _reset_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="password-reset")
+
+
+def _password_fingerprint(user: User) -> str:
+    # Changes with the password, so a link works once.
+    return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:16]
+
+
+def password_reset_token(user: User) -> str:
+    return _reset_serializer().dumps({"u": user.id, "f": _password_fingerprint(user)})
+
+
+def user_for_reset_token(token: str) -> User | None:
+    try:
+        payload: dict[str, Any] = _reset_serializer().loads(
+            token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"]
+        )
+    except BadSignature:
+        return None
+    user = db.session.get(User, payload.get("u"))
+    if user is None or not user.active or payload.get("f") != _password_fingerprint(user):
+        return None
+    return user
+
+
+def request_password_reset(email: str) -> None:
+    """E-mail a one-time link if the account exists; say nothing either way."""
+    user = User.by_email(email)
+    if user is None or not user.active:
+        return
+    link = url_for("auth.reset_password", token=password_reset_token(user), _external=True)
+    minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
+    queue_mail(user, "password_reset", reset_url=link, minutes=minutes)
+    audit.record("password_reset_requested", user, actor=user)
+    db.session.commit()
+
+
+def set_password(user: User, password: str, *, action: str) -> None:
+    user.password_hash = hash_password(password)
+    user.revoke_sessions()
+    audit.record(action, user, actor=user)
+    queue_mail(user, "password_changed")
+    db.session.commit()
+
+
+def update_profile(user: User, changes: dict[str, Any], *, by: User) -> list[str]:
+    """Apply changed profile fields; the audit entry names the fields, never their values."""
+    changes = {name: _blank_to_none(value) for name, value in changes.items()}
+    changed = sorted(name for name, value in changes.items() if getattr(user, name) != value)
+    for name in changed:
+        setattr(user, name, changes[name])
+    if changed:
+        audit.record("profile_updated", user, actor=by, details={"fields": changed})
+        db.session.commit()
+    return changed
+
+
+def _blank_to_none(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.strip() or None
+    return value

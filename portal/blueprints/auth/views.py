@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from ... import audit
+from ...extensions import db, limiter
+from ...models import Clinic
+from ...permissions import ANONYMOUS, PUBLIC, SIGNED_IN, allow
+from ..pages import form_page, safe_next
+from . import services
+from .forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, ProfileForm, RegisterForm, ResetPasswordForm
+
+bp = Blueprint("auth", __name__, template_folder="templates")
+
+def _login_failed(response: Response) -> bool:
+    # Only failures count against the limit; a success redirects with 303.
+    return response.status_code != 303
+
+
+def _login_account_key() -> str:
+    return "account:" + (request.form.get("email") or "").strip().lower()
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@allow(ANONYMOUS)
+def register() -> Response | tuple[str, int] | str:
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = services.register_doctor(form.name.data, form.email.data, form.password.data,
+                                            language=str(_current_language()))
+        except services.EmailTaken:
+            form.email.errors.append(_("An account with this e-mail address already exists. Sign in or reset your password."))
+        else:
+            login_user(user)
+            flash(_("Welcome! Your account is ready. Please complete your profile."), "success")
+            return redirect(url_for("auth.profile"), code=303)
+    return form_page("auth/register.html", form)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@allow(ANONYMOUS)
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], key_func=_login_account_key,
+               methods=["POST"], deduct_when=_login_failed, scope="login-account")
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], key_func=get_remote_address,
+               methods=["POST"], deduct_when=_login_failed, scope="login-address")
+def login() -> Response | tuple[str, int] | str:
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is None:
+            form.password.errors.append(_("The e-mail address or password is not right."))
+        else:
+            login_user(user, remember=form.remember.data)
+            session.pop("lang", None)  # the account's own language takes over
+            return redirect(safe_next(request.args.get("next")), code=303)
+    return form_page("auth/login.html", form)
+
+
+@bp.post("/logout")
+@allow(PUBLIC)
+def logout() -> Response:
+    if current_user.is_authenticated:
+        services.sign_out(current_user._get_current_object())
+        logout_user()
+        flash(_("You have signed out."), "info")
+    return redirect(url_for("auth.login"), code=303)
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@allow(PUBLIC)
+def forgot_password() -> Response | tuple[str, int] | str:
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        services.request_password_reset(form.email.data)
+        flash(_("If an account uses that address, we have sent it a link to choose a new password."), "info")
+        return redirect(url_for("auth.login"), code=303)
+    return form_page("auth/forgot_password.html", form)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@allow(PUBLIC)
+def reset_password(token: str) -> Response | tuple[str, int] | str:
+    user = services.user_for_reset_token(token)
+    if user is None:
+        return render_template("auth/reset_invalid.html"), 410
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        services.set_password(user, form.password.data, action="password_reset")
+        logout_user()
+        flash(_("Your password has been changed. Please sign in with the new one."), "success")
+        return redirect(url_for("auth.login"), code=303)
+    return form_page("auth/reset_password.html", form, token=token)
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@allow(SIGNED_IN)
+def change_password() -> Response | tuple[str, int] | str:
+    form = ChangePasswordForm()
+    user = current_user._get_current_object()
+    if form.validate_on_submit():
+        if not services.password_matches(user, form.current.data):
+            form.current.errors.append(_("That is not your current password."))
+        else:
+            services.set_password(user, form.password.data, action="password_changed")
+            login_user(user)  # this browser keeps going with the new session token
+            flash(_("Your password has been changed. Other devices have been signed out."), "success")
+            return redirect(url_for("auth.profile"), code=303)
+    return form_page("auth/change_password.html", form)
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@allow(SIGNED_IN)
+def profile() -> Response | tuple[str, int] | str:
+    user = current_user._get_current_object()
+    form = ProfileForm(obj=user)
+    clinics = db.session.scalars(select(Clinic).order_by(Clinic.name)).all()
+    form.clinic_id.choices = [(0, _("— none —"))] + [(c.id, f"{c.name} ({c.city})") for c in clinics]
+    if request.method == "GET":
+        form.clinic_id.data = user.clinic_id or 0
+    if form.validate_on_submit():
+        changes = {name: getattr(form, name).data for name in ProfileForm.DETAIL_FIELDS}
+        changes["clinic_id"] = form.clinic_id.data or None
+        services.update_profile(user, changes, by=user)
+        flash(_("Your profile has been saved."), "success")
+        return redirect(url_for("auth.profile"), code=303)
+    return form_page("auth/profile.html", form, user=user, events=audit.timeline(user))
+
+
+def _current_language() -> str:
+    return str(get_locale() or "en")

@@ -1,0 +1,43 @@
+"""The core's own navigation and dashboard cards, given through the same hooks as modules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from ...extensions import db
+from ...hookspecs import hookimpl
+from ...models import Conference
+from ...modules import DashboardCard, NavEntry
+from ...permissions import has_role, is_staff
+
+
+@hookimpl
+def portal_navigation(user: Any) -> list[NavEntry]:
+    if not user.is_authenticated:
+        return []
+    entries = [NavEntry(_l("Dashboard"), "core.dashboard", order=0),
+               NavEntry(_l("Conferences"), "catalogue.conferences", order=60)]
+    if is_staff(user):
+        entries.append(NavEntry(_l("Clinics"), "catalogue.clinics", order=70))
+    if has_role(user, "admin"):
+        entries.append(NavEntry(_l("Users"), "admin.users", order=80))
+    return entries
+
+
+@hookimpl
+def portal_dashboard_cards(user: Any) -> list[DashboardCard]:
+    cards = []
+    if has_role(user, "doctor", "expert") and not user.passport_complete:
+        cards.append(DashboardCard(
+            _l("Complete your profile"),
+            _l("Letters for the consulate are made from your passport details. Add them before you need a letter."),
+            "auth.profile", _l("Edit profile"), order=1))
+    if is_staff(user):
+        waiting = db.session.scalar(select(func.count()).select_from(Conference).where(Conference.confirmed.is_(False)))
+        cards.append(DashboardCard(
+            _l("Proposed conferences"), _l("Conferences proposed by doctors wait for your confirmation."),
+            "catalogue.conferences", _l("Review the catalogue"), count=waiting, order=60))
+    return cards

@@ -1,0 +1,39 @@
+"""Expense claims with receipts against approved applications and visits.
+
+A built-in module: it reaches the core only through the hooks below and the shared model.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint
+from flask_babel import lazy_gettext as _l
+
+from ...hookspecs import hookimpl
+from ...modules import DashboardCard, NavEntry
+from ...permissions import has_role
+
+ROLES = ("doctor", "expert", "staff", "finance")
+
+
+@hookimpl
+def portal_blueprints() -> list[Blueprint]:
+    from .views import bp
+
+    return [bp]
+
+
+@hookimpl
+def portal_navigation(user: Any) -> list[NavEntry]:
+    if not has_role(user, *ROLES):
+        return []
+    return [NavEntry(_l("Expenses"), "expenses.index", order=30)]
+
+
+@hookimpl
+def portal_dashboard_cards(user: Any) -> list[DashboardCard]:
+    if not has_role(user, *ROLES):
+        return []
+    return [DashboardCard(_l("Expenses"), _l("Claim expenses with receipts and follow their payment."), "expenses.index",
+                          _l("Open expenses"), order=30)]

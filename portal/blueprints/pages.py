@@ -1,0 +1,34 @@
+"""Small answers every blueprint gives the same way: form pages, fragments, redirects back."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import render_template, request, url_for
+
+from ..extensions import htmx
+
+# A submitted form with errors answers 422, so htmx swaps it (see base.html) and tests can tell.
+INVALID = 422
+
+
+def safe_next(target: str | None, default_endpoint: str = "core.dashboard") -> str:
+    """Only a path on this site: never another host, never a scheme-relative URL."""
+    if target:
+        parts = urlsplit(target)
+        if (not parts.scheme and not parts.netloc and target.startswith("/")
+                and not target.startswith("//") and "\\" not in target):
+            return target
+    return url_for(default_endpoint)
+
+
+def form_page(template: str, form: Any, **context: Any) -> tuple[str, int] | str:
+    """Render a form page; a POST that lands here had errors."""
+    html = render_template(template, form=form, **context)
+    return (html, INVALID) if request.method == "POST" else html
+
+
+def page_or_fragment(page: str, fragment: str, **context: Any) -> str:
+    """The fragment for htmx, the full page (which includes the fragment) otherwise."""
+    return render_template(fragment if htmx else page, **context)

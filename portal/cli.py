@@ -1,0 +1,81 @@
+"""Command-line tasks: ``flask --app portal demo | create-user | send-mail``."""
+
+from __future__ import annotations
+
+import secrets
+
+import click
+from email_validator import EmailNotValidError, validate_email
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from . import audit
+from .extensions import db
+from .models import ROLES, User
+
+
+@click.command("demo")
+@click.option("--if-empty", is_flag=True, help="Load only into a database with no users; always print the logins.")
+@with_appcontext
+def demo_command(if_empty: bool) -> None:
+    """Load demo data: a user of every role, partner clinics and upcoming conferences."""
+    from .demo import DEMO_LOGINS, load_demo_data
+
+    if current_app.config["ENV"] == "production":
+        raise click.ClickException("refusing to load demo accounts in production mode")
+    if if_empty and db.session.query(User.id).first() is not None:
+        click.echo("The database already has data: demo data not loaded again.")
+    else:
+        load_demo_data()
+        click.echo("Demo data loaded.")
+    click.echo("\nDemo logins (e-mail / password):")
+    for role, email, password in DEMO_LOGINS:
+        click.echo(f"  {role:<8} {email:<28} {password}")
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--role", "roles", multiple=True, required=True, type=click.Choice(ROLES),
+              help="Repeat for several roles.")
+@click.option("--name", default=None, help="Full name (defaults to the e-mail's local part).")
+@click.option("--password", default=None, help="Password; a random one is generated and printed if omitted.")
+@with_appcontext
+def create_user_command(email: str, roles: tuple[str, ...], name: str | None, password: str | None) -> None:
+    """Create an account with the given roles."""
+    from .blueprints.auth.services import hash_password
+
+    try:
+        email = validate_email(email, check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise click.BadParameter(str(exc), param_hint="EMAIL") from exc
+    if User.by_email(email):
+        raise click.ClickException(f"an account for {email} already exists")
+    generated = password is None
+    password = password or secrets.token_urlsafe(12)
+    if len(password) < 10:
+        raise click.BadParameter("use at least 10 characters", param_hint="--password")
+    user = User(email=email, name=name or email.split("@")[0], password_hash=hash_password(password))
+    user.set_roles(set(roles))
+    db.session.add(user)
+    audit.record("account_created", user, actor=None, to_state="active",
+                 details={"roles": sorted(roles), "by": "command line"})
+    db.session.commit()
+    click.echo(f"Created {email} with roles {', '.join(sorted(roles))}.")
+    if generated:
+        click.echo(f"Password: {password}")
+
+
+@click.command("send-mail")
+@click.option("--limit", default=100, show_default=True, help="At most this many messages per run.")
+@with_appcontext
+def send_mail_command(limit: int) -> None:
+    """Deliver due messages from the outbox (run it from cron every minute or so)."""
+    from .mail import deliver_pending
+
+    counts = deliver_pending(limit)
+    click.echo(f"sent {counts['sent']}, to retry {counts['retry']}, failed {counts['failed']}")
+
+
+def register(app: Flask) -> None:
+    for command in (demo_command, create_user_command, send_mail_command):
+        app.cli.add_command(command)

@@ -1,0 +1,134 @@
+"""Configuration: defaults here, then ``instance/config.py``, then the environment.
+
+Environment variables named ``PORTAL_<SETTING>`` override any setting (values that parse
+as JSON — numbers, ``true``/``false``, lists — are taken as such, anything else as text);
+``DATABASE_URL`` sets the database. ``create_app(test_config)`` applies a mapping last.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from cryptography.fernet import Fernet
+
+ENV_PREFIX = "PORTAL_"
+
+# Written into the instance folder the first time the portal starts without them.
+SECRET_KEY_FILE = "secret_key"
+FIELD_KEY_FILE = "field_encryption.key"
+
+
+class Defaults:
+    """Settings every installation starts from."""
+
+    # "development" or "production": production refuses a missing or default secret key
+    # and sends cookies only over HTTPS.
+    ENV = "development"
+    SECRET_KEY: str | None = None
+    SQLALCHEMY_DATABASE_URI: str | None = None  # default: SQLite file in the instance folder
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {}
+    # Which modules run: None means every built-in module and every installed plugin.
+    MODULES: list[str] | None = None
+
+    LANGUAGES = ["en", "ru"]
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "Europe/London"
+
+    ORGANISATION_NAME = "Gift of Life"
+    BASE_CURRENCY = "GBP"
+
+    # Mail: without MAIL_SERVER, messages are written as .eml files to instance/outbox/.
+    MAIL_SERVER: str | None = None
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_TIMEOUT = 30
+    MAIL_FROM = "Programme Portal <programme@localhost>"
+    MAIL_MAX_ATTEMPTS = 5
+    MAIL_RETRY_SECONDS = 300  # first retry; doubles with every failed attempt
+
+    # Fernet keys (urlsafe base64), newest first; older keys still decrypt. Default:
+    # instance/field_encryption.key, generated on first start.
+    FIELD_ENCRYPTION_KEYS: list[str] | None = None
+
+    UPLOAD_FOLDER: str | None = None  # default: instance/uploads
+    MAX_CONTENT_LENGTH = 32 * 1024 * 1024
+
+    PASSWORD_RESET_MAX_AGE = 3600
+
+    # Flask-Limiter: use a shared store (redis://, memcached://) when running several workers.
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_LIMIT_PER_ACCOUNT = "5 per minute"
+    LOGIN_LIMIT_PER_ADDRESS = "30 per minute"
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+
+
+def _parse_env_value(raw: str) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+def environment_overrides(environ: os._Environ[str] | dict[str, str] = os.environ) -> dict[str, Any]:
+    """Settings taken from ``PORTAL_*`` variables and ``DATABASE_URL``."""
+    overrides: dict[str, Any] = {}
+    for name, raw in environ.items():
+        if name.startswith(ENV_PREFIX) and len(name) > len(ENV_PREFIX):
+            overrides[name[len(ENV_PREFIX):]] = _parse_env_value(raw)
+    if isinstance(overrides.get("MODULES"), str):
+        overrides["MODULES"] = [m.strip() for m in overrides["MODULES"].split(",") if m.strip()]
+    if environ.get("DATABASE_URL"):
+        overrides["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(environ["DATABASE_URL"])
+    return overrides
+
+
+def normalise_database_url(url: str) -> str:
+    """Route PostgreSQL URLs to the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _key_from_file(path: Path, make: Any) -> str:
+    if not path.exists():
+        path.write_text(make())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def ensure_instance_secrets(config: dict[str, Any], instance_path: Path) -> None:
+    """Fill in the secret key and the field-encryption key from the instance folder.
+
+    Production refuses to invent a secret key: several workers (or machines) must share
+    one, so it has to be configured.
+    """
+    production = config.get("ENV") == "production"
+    if not config.get("SECRET_KEY"):
+        if production:
+            raise RuntimeError(
+                "SECRET_KEY is not configured: set PORTAL_SECRET_KEY or SECRET_KEY in "
+                "instance/config.py before starting in production mode."
+            )
+        config["SECRET_KEY"] = _key_from_file(
+            instance_path / SECRET_KEY_FILE, lambda: secrets.token_urlsafe(48)
+        )
+    elif production and config["SECRET_KEY"] in {"dev", "change-me", "secret"}:
+        raise RuntimeError("SECRET_KEY is a well-known default: refusing to start in production.")
+    if not config.get("FIELD_ENCRYPTION_KEYS"):
+        config["FIELD_ENCRYPTION_KEYS"] = [
+            _key_from_file(instance_path / FIELD_KEY_FILE, lambda: Fernet.generate_key().decode())
+        ]

@@ -1,0 +1,107 @@
+"""Wiring of the always-on core: extensions, accounts, modules, errors, CLI."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, render_template, request
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
+
+from . import audit, cli, permissions
+from .extensions import babel, csrf, db, htmx, limiter, login_manager, migrate, select_locale
+from .labels import role_label
+from .modules import build_plugin_manager, navigation_for
+
+CORE_BLUEPRINTS = ("core", "auth", "admin", "catalogue")
+
+
+def init_core(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(_migrations_dir()))
+    csrf.init_app(app)
+    htmx.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+    _init_login(app)
+
+    for name in CORE_BLUEPRINTS:
+        app.register_blueprint(importlib.import_module(f"portal.blueprints.{name}").bp)
+
+    pm = build_plugin_manager(app)
+    app.extensions["portal_modules"] = pm
+    for blueprints in pm.hook.portal_blueprints():
+        for blueprint in blueprints or []:
+            app.register_blueprint(blueprint)
+    pm.hook.portal_init_app(app=app)
+
+    app.before_request(permissions.enforce)
+    app.context_processor(_layout_context)
+    app.jinja_env.globals.update(role_label=role_label, audit_action_label=audit.action_label,
+                                  get_locale=get_locale)
+    _register_error_pages(app)
+    cli.register(app)
+
+
+def _migrations_dir() -> Path:
+    return Path(__file__).resolve().parent.parent / "migrations"
+
+
+def _init_login(app: Flask) -> None:
+    from .models import User
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please sign in to open that page.")
+    login_manager.login_message_category = "info"
+    # A changed address or browser does not drop the session; the token does the revoking.
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(token: str) -> User | None:
+        return db.session.scalar(select(User).where(User.session_token == token, User.active.is_(True)))
+
+
+def _layout_context() -> dict[str, Any]:
+    roles = permissions.effective_roles(current_user)
+    return {
+        "nav_entries": navigation_for(current_user),
+        "is_staff": "staff" in roles,
+        "has_role": lambda *wanted: bool(roles & set(wanted)),
+    }
+
+
+ERROR_TITLES = {
+    400: _l("The request could not be understood"),
+    403: _l("You do not have access to this page"),
+    404: _l("Page not found"),
+    405: _l("That action is not allowed here"),
+    409: _l("That change conflicts with another"),
+    413: _l("The upload is too large"),
+    429: _l("Too many attempts"),
+    500: _l("Something went wrong on our side"),
+}
+
+
+def _register_error_pages(app: Flask) -> None:
+    def render_error(error: HTTPException) -> Any:
+        code = error.code or 500
+        if isinstance(error, CSRFError):
+            message = _l("Your form had expired or was sent without its security token. Please go back, reload the page and try again.")
+        elif code == 429:
+            message = _l("Too many attempts in a short time. Please wait a minute and try again.")
+        else:
+            message = error.description if code in (409,) else None
+        template = "errors/_error.html" if htmx and request.headers.get("HX-Request") else "errors/error.html"
+        return render_template(template, code=code, title=ERROR_TITLES.get(code, error.name),
+                               message=message), code
+
+    for code in ERROR_TITLES:
+        app.register_error_handler(code, render_error)
+    app.register_error_handler(CSRFError, render_error)

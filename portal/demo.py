@@ -1,0 +1,84 @@
+"""Demo data for a new installation: a user of every role, clinics and upcoming conferences."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from . import audit
+from .blueprints.auth.services import hash_password
+from .extensions import db
+from .models import Clinic, Conference, User
+
+# Demo accounts only exist outside production (the command refuses there).
+DEMO_LOGINS = [
+    ("doctor", "doctor@demo.example.org", "demo-doctor-2026"),
+    ("expert", "expert@demo.example.org", "demo-expert-2026"),
+    ("staff", "staff@demo.example.org", "demo-staff-2026"),
+    ("finance", "finance@demo.example.org", "demo-finance-2026"),
+    ("admin", "admin@demo.example.org", "demo-admin-2026"),
+]
+
+NAMES = {
+    "doctor": ("Dr Anna Sokolova", "ru"),
+    "expert": ("Prof. James Whitfield", "en"),
+    "staff": ("Emma Clarke", "en"),
+    "finance": ("Oliver Grant", "en"),
+    "admin": ("Sarah Mitchell", "en"),
+}
+
+CLINICS = [
+    ("Dmitry Rogachev National Medical Research Centre of Paediatric Haematology, Oncology and Immunology",
+     "Moscow", "Russia", "1 Samory Mashela St, Moscow 117997"),
+    ("Russian Children's Clinical Hospital", "Moscow", "Russia", "117 Leninsky Prospekt, Moscow 119571"),
+    ("N. N. Blokhin National Medical Research Centre of Oncology", "Moscow", "Russia",
+     "24 Kashirskoye Shosse, Moscow 115478"),
+    ("Raisa Gorbacheva Memorial Research Institute of Children Oncology, Haematology and Transplantation",
+     "Saint Petersburg", "Russia", "6/8 Lva Tolstogo St, Saint Petersburg 197022"),
+]
+
+
+def _conferences(today: dt.date) -> list[dict[str, object]]:
+    year = today.year + 1
+    return [
+        dict(name="ASH Annual Meeting and Exposition", organiser="American Society of Hematology",
+             city="San Diego", country="USA", start_date=dt.date(year, 12, 5), end_date=dt.date(year, 12, 8),
+             website="https://www.hematology.org/meetings/annual-meeting"),
+        dict(name="EHA Congress", organiser="European Hematology Association", city="Stockholm",
+             country="Sweden", start_date=dt.date(year, 6, 11), end_date=dt.date(year, 6, 14),
+             website="https://ehaweb.org/"),
+        dict(name="SIOP Annual Congress", organiser="International Society of Paediatric Oncology",
+             city="Lisbon", country="Portugal", start_date=dt.date(year, 10, 15), end_date=dt.date(year, 10, 18),
+             website="https://siop-online.org/"),
+        dict(name="EBMT Annual Meeting", organiser="European Society for Blood and Marrow Transplantation",
+             city="Vienna", country="Austria", start_date=dt.date(year, 3, 22), end_date=dt.date(year, 3, 25),
+             website="https://www.ebmt.org/"),
+    ]
+
+
+def load_demo_data(today: dt.date | None = None) -> None:
+    today = today or dt.date.today()
+    clinics = [Clinic(name=n, city=c, country=k, address=a) for n, c, k, a in CLINICS]
+    db.session.add_all(clinics)
+    users = {}
+    for role, email, password in DEMO_LOGINS:
+        name, language = NAMES[role]
+        user = User(email=email, name=name, password_hash=hash_password(password), preferred_language=language)
+        user.set_roles({role})
+        db.session.add(user)
+        users[role] = user
+    doctor = users["doctor"]
+    doctor.clinic = clinics[0]
+    doctor.specialty = "Paediatric haematology"
+    doctor.position = "Haematologist"
+    doctor.passport_full_name = "ANNA SOKOLOVA"
+    doctor.nationality = "Russian Federation"
+    doctor.date_of_birth = dt.date(1986, 4, 17)
+    doctor.passport_number = "751234567"
+    doctor.passport_expiry = dt.date(today.year + 6, 8, 31)
+    users["expert"].specialty = "Paediatric neurosurgery"
+    for values in _conferences(today):
+        db.session.add(Conference(confirmed=True, **values))
+    db.session.flush()
+    for user in users.values():
+        audit.record("account_created", user, actor=None, to_state="active", details={"by": "demo data"})
+    db.session.commit()

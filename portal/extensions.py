@@ -1,0 +1,48 @@
+"""Flask extensions, created once and bound to each app in ``create_app``."""
+
+from __future__ import annotations
+
+from flask import request, session
+from flask_babel import Babel
+from flask_htmx import HTMX
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager, current_user
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
+
+# Stable constraint names keep Alembic migrations portable between SQLite and PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Model(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+db = SQLAlchemy(model_class=Model)
+migrate = Migrate(render_as_batch=True, compare_type=True)
+login_manager = LoginManager()
+csrf = CSRFProtect()
+htmx = HTMX()
+limiter = Limiter(key_func=get_remote_address)
+babel = Babel()
+
+SUPPORTED_LANGUAGES = ("en", "ru")
+
+
+def select_locale() -> str:
+    """The user's own choice, then the session's, then the browser's."""
+    if current_user.is_authenticated and current_user.preferred_language in SUPPORTED_LANGUAGES:
+        return current_user.preferred_language
+    if session.get("lang") in SUPPORTED_LANGUAGES:
+        return session["lang"]
+    return request.accept_languages.best_match(SUPPORTED_LANGUAGES) or "en"

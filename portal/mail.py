@@ -1,0 +1,132 @@
+"""E-mail through the outbox.
+
+``queue_mail`` renders a message in the recipient's language and adds it to the current
+transaction, so it is sent if and only if the change it reports is committed.
+``deliver_pending`` (the ``send-mail`` command) sends due messages over SMTP, or — when no
+``MAIL_SERVER`` is set — writes them as ``.eml`` files into ``instance/outbox/``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import make_msgid
+from pathlib import Path
+from typing import Any
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from sqlalchemy import select
+
+from .extensions import db
+from .models import OutboxMessage, User
+from .models.types import utcnow
+
+
+def queue_mail(to: User | str, template: str, *, language: str | None = None, **context: Any) -> OutboxMessage:
+    """Render ``mail/<template>.subject.txt`` and ``mail/<template>.txt`` into the outbox."""
+    if isinstance(to, User):
+        recipient, language = to.email, language or to.preferred_language
+        context.setdefault("recipient", to)
+    else:
+        recipient = to
+    language = language or current_app.config["BABEL_DEFAULT_LOCALE"]
+    context.setdefault("organisation", current_app.config["ORGANISATION_NAME"])
+    with force_locale(language):
+        subject = render_template(f"mail/{template}.subject.txt", **context).strip()
+        body = render_template(f"mail/{template}.txt", **context)
+    message = OutboxMessage(recipient=recipient, subject=subject, body_text=body, language=language)
+    db.session.add(message)
+    return message
+
+
+def _as_email(message: OutboxMessage) -> EmailMessage:
+    email = EmailMessage()
+    email["From"] = current_app.config["MAIL_FROM"]
+    email["To"] = message.recipient
+    email["Subject"] = message.subject
+    email["Message-ID"] = make_msgid(idstring=f"outbox-{message.id}")
+    email["Content-Language"] = message.language
+    email.set_content(message.body_text)
+    return email
+
+
+def _smtp_connection() -> smtplib.SMTP:
+    cfg = current_app.config
+    if cfg["MAIL_USE_SSL"]:
+        smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+            cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=cfg["MAIL_TIMEOUT"],
+            context=ssl.create_default_context(),
+        )
+    else:
+        smtp = smtplib.SMTP(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=cfg["MAIL_TIMEOUT"])
+        if cfg["MAIL_USE_TLS"]:
+            smtp.starttls(context=ssl.create_default_context())
+    if cfg["MAIL_USERNAME"]:
+        smtp.login(cfg["MAIL_USERNAME"], cfg["MAIL_PASSWORD"] or "")
+    return smtp
+
+
+def _write_eml(email: EmailMessage, message: OutboxMessage) -> None:
+    folder = Path(current_app.instance_path) / "outbox"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{message.created_at:%Y%m%d-%H%M%S}-{message.id:06d}.eml").write_bytes(bytes(email))
+
+
+def _due(limit: int) -> list[OutboxMessage]:
+    query = (
+        select(OutboxMessage)
+        .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= utcnow())
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+        # Two senders at once (cron overlapping) never take the same message on PostgreSQL.
+        .with_for_update(skip_locked=True)
+    )
+    return list(db.session.scalars(query))
+
+
+def deliver_pending(limit: int = 100) -> dict[str, int]:
+    """Send what is due; each message is committed as sent, retried later or failed."""
+    counts = {"sent": 0, "retry": 0, "failed": 0}
+    cfg = current_app.config
+    messages = _due(limit)
+    if not messages:
+        db.session.commit()
+        return counts
+    smtp: smtplib.SMTP | None = None
+    try:
+        for message in messages:
+            email = _as_email(message)
+            message.attempts += 1
+            try:
+                if cfg["MAIL_SERVER"]:
+                    if smtp is None:
+                        smtp = _smtp_connection()
+                    smtp.send_message(email)
+                else:
+                    _write_eml(email, message)
+            except (OSError, smtplib.SMTPException) as exc:
+                smtp = None  # a broken connection is not reused
+                message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+                if message.attempts >= cfg["MAIL_MAX_ATTEMPTS"]:
+                    message.status = "failed"
+                    counts["failed"] += 1
+                else:
+                    delay = cfg["MAIL_RETRY_SECONDS"] * 2 ** (message.attempts - 1)
+                    message.next_attempt_at = utcnow() + dt.timedelta(seconds=delay)
+                    counts["retry"] += 1
+            else:
+                message.status = "sent"
+                message.sent_at = utcnow()
+                message.last_error = None
+                counts["sent"] += 1
+        db.session.commit()
+    finally:
+        if smtp is not None:
+            try:
+                smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                pass
+    return counts
