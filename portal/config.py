@@ -61,6 +61,8 @@ class Defaults:
     MAX_CONTENT_LENGTH = 32 * 1024 * 1024
 
     PASSWORD_RESET_MAX_AGE = 3600
+    # argon2id parameters (time_cost, memory_cost, parallelism…); empty: argon2-cffi's defaults.
+    PASSWORD_HASH_PARAMS: dict[str, int] = {}
 
     # Flask-Limiter: use a shared store (redis://, memcached://) when running several workers.
     RATELIMIT_STORAGE_URI = "memory://"
@@ -68,6 +70,8 @@ class Defaults:
     LOGIN_LIMIT_PER_ACCOUNT = "5 per minute"
     LOGIN_LIMIT_PER_ADDRESS = "30 per minute"
 
+    SESSION_COOKIE_SECURE: bool | None = None  # None: True in production, False otherwise
+    REMEMBER_COOKIE_SECURE: bool | None = None
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True

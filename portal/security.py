@@ -36,8 +36,9 @@ def set_security_headers(response: Response) -> Response:
 
 def init_security(app: Flask) -> None:
     production = app.config["ENV"] == "production"
-    app.config.setdefault("SESSION_COOKIE_SECURE", production)
-    app.config.setdefault("REMEMBER_COOKIE_SECURE", production)
+    for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
+        if app.config.get(key) is None:  # not set explicitly: HTTPS-only in production
+            app.config[key] = production
     if production:
         app.config.setdefault("PREFERRED_URL_SCHEME", "https")
 

@@ -4,7 +4,9 @@ import datetime as dt
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, EmailField, PasswordField, SelectField, StringField, TelField
+from wtforms import (
+    BooleanField, DateField, EmailField, PasswordField, SelectChoice, SelectField, StringField, TelField,
+)
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 MIN_PASSWORD = 10
@@ -68,7 +70,7 @@ class ProfileForm(FlaskForm):
     name = StringField(_l("Full name"), validators=[DataRequired(_l("Enter your name.")), Length(max=200)],
                        filters=[lambda v: v.strip() if v else v])
     preferred_language = SelectField(_l("Language of the portal and e-mails"),
-                                     choices=[("en", "English"), ("ru", "Русский")])
+                                     choices=[SelectChoice("en", "English"), SelectChoice("ru", "Русский")])
     phone = TelField(_l("Phone"), validators=[Optional(), Length(max=50)])
     clinic_id = SelectField(_l("Clinic"), coerce=int, validators=[Optional()])
     specialty = StringField(_l("Specialty"), validators=[Optional(), Length(max=200)])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -16,7 +17,15 @@ from ...mail import queue_mail
 from ...models import User
 from ...models.types import utcnow
 
-_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+
+@lru_cache(maxsize=4)
+def _hasher_for(params: tuple[tuple[str, int], ...]) -> PasswordHasher:
+    return PasswordHasher(**dict(params))
+
+
+def _hasher() -> PasswordHasher:
+    """argon2id; ``PASSWORD_HASH_PARAMS`` may tune it (the defaults are the library's advice)."""
+    return _hasher_for(tuple(sorted((current_app.config.get("PASSWORD_HASH_PARAMS") or {}).items())))
 
 
 class EmailTaken(ValueError):
@@ -24,30 +33,34 @@ class EmailTaken(ValueError):
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def password_matches(user: User, password: str) -> bool:
     if not user.password_hash:
         return False
+    hasher = _hasher()
     try:
-        _hasher.verify(user.password_hash, password)
+        hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
+    if hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hasher.hash(password)
     return True
 
 
 def _burn_time(password: str) -> None:
     """Spend as long on an unknown account as on a known one (no probing by timing)."""
+    hasher = _hasher()
     try:
-        _hasher.verify(_DUMMY_HASH, password)
+        hasher.verify(_dummy_hash(hasher), password)
     except VerificationError:
         pass
 
 
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+@lru_cache(maxsize=4)
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    return hasher.hash("not-a-real-password")
 
 
 def register_doctor(name: str, email: str, password: str, language: str) -> User:

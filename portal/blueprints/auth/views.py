@@ -7,6 +7,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
+from wtforms import SelectChoice
 
 from ... import audit
 from ...extensions import db, limiter
@@ -121,7 +122,8 @@ def profile() -> Response | tuple[str, int] | str:
     user = current_user._get_current_object()
     form = ProfileForm(obj=user)
     clinics = db.session.scalars(select(Clinic).order_by(Clinic.name)).all()
-    form.clinic_id.choices = [(0, _("— none —"))] + [(c.id, f"{c.name} ({c.city})") for c in clinics]
+    form.clinic_id.choices = [SelectChoice(0, _("— none —"))] + [
+        SelectChoice(c.id, f"{c.name} ({c.city})") for c in clinics]
     if request.method == "GET":
         form.clinic_id.data = user.clinic_id or 0
     if form.validate_on_submit():

@@ -82,8 +82,8 @@ def conferences() -> str:
                            form=_new_conference_form())
 
 
-def _new_conference_form() -> ConferenceForm:
-    form = ConferenceForm()
+def _new_conference_form(**kwargs: Any) -> ConferenceForm:
+    form = ConferenceForm(**kwargs)
     if not is_staff(current_user):
         del form.confirmed
     return form
@@ -106,7 +106,8 @@ def add_conference() -> Response | tuple[str, int] | str:
                else _("Thank you: “%(name)s” has been proposed and the programme team will confirm it.",
                       name=conference.name))
     if htmx:
-        return render_template("catalogue/_conference_added.html", form=_new_conference_form(),
+        # formdata=None: an empty form for the next conference, not the one just added.
+        return render_template("catalogue/_conference_added.html", form=_new_conference_form(formdata=None),
                                conference=conference, message=message)
     flash(message, "success")
     return redirect(url_for("catalogue.conferences"), code=303)

@@ -1,0 +1,54 @@
+# Programme Portal — one command to serve, one to test. Both set up everything first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+FLASK  := $(BIN)/flask --app portal
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+# PostgreSQL for the second test run; override to point elsewhere.
+PG_TEST_URL ?= postgresql+psycopg:///portal_test
+
+.PHONY: run test test-sqlite test-postgres setup install translations db demo clean extract-messages
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Reinstall only when the dependencies change.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+translations: install
+	$(BIN)/pybabel compile -d portal/translations -q
+
+extract-messages: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o portal/translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations --no-location --no-fuzzy-matching
+
+db: install
+	$(FLASK) db upgrade
+
+setup: install translations db
+
+demo: setup
+	$(FLASK) demo --if-empty
+
+run: demo
+	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C to stop)"
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+# The whole suite on SQLite, then again on PostgreSQL (tests/run_suites.py decides and explains).
+test: setup
+	$(BIN)/python tests/run_suites.py --pg-url "$(PG_TEST_URL)"
+
+test-sqlite: install translations
+	$(BIN)/python tests/run_suites.py --only sqlite
+
+test-postgres: install translations
+	$(BIN)/python tests/run_suites.py --only postgres --pg-url "$(PG_TEST_URL)"
+
+clean:
+	rm -rf $(VENV) .pytest_cache portal/translations/*/LC_MESSAGES/*.mo

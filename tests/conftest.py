@@ -1,0 +1,215 @@
+"""Fixtures: a real database per test (SQLite file, or PostgreSQL when
+``PORTAL_TEST_DATABASE_URL`` is set), built once by the real migrations."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.fernet import Fernet
+from flask import Flask, has_app_context
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, text
+from werkzeug.serving import make_server
+
+from portal import create_app
+from portal.extensions import db
+
+pytest_plugins = ["tests.fixtures.factories"]
+
+POSTGRES_URL = os.environ.get("PORTAL_TEST_DATABASE_URL")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+FIELD_KEY = Fernet.generate_key().decode()
+
+
+# Under CI a skipped test is a failure: a browser or database that went missing must not
+# turn into a green run.
+_skipped: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped:
+        _skipped.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if IN_CI and _skipped and exitstatus == 0:
+        session.exitstatus = 1
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    backend = "PostgreSQL" if POSTGRES_URL else "SQLite"
+    terminalreporter.write_line(f"database backend: {backend}")
+    if IN_CI and _skipped:
+        terminalreporter.write_line(f"CI=true: {len(_skipped)} skipped test(s) count as failures:", red=True)
+        for nodeid in _skipped:
+            terminalreporter.write_line(f"  {nodeid}", red=True)
+
+
+def base_config(tmp_path: Path, database_url: str) -> dict[str, Any]:
+    return {
+        "TESTING": True,
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "FIELD_ENCRYPTION_KEYS": [FIELD_KEY],
+        "SERVER_NAME": None,
+        # Cheap argon2id for speed; production keeps the library's defaults.
+        "PASSWORD_HASH_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
+    }
+
+
+def _truncate_all(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        tables = [t.name for t in db.metadata.sorted_tables]
+        conn.execute(text("TRUNCATE " + ", ".join(tables) + " RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """An empty database at the newest migration: a SQLite file to copy, or PostgreSQL."""
+    root = tmp_path_factory.mktemp("template")
+    if POSTGRES_URL:
+        engine = create_engine(POSTGRES_URL)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+        url = POSTGRES_URL
+    else:
+        url = f"sqlite:///{root / 'template.db'}"
+    app = create_app(base_config(root, url))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    if not POSTGRES_URL:
+        # One file to copy: fold the write-ahead log back into it.
+        import sqlite3
+
+        with sqlite3.connect(root / "template.db") as conn:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            conn.execute("PRAGMA journal_mode = DELETE")
+        conn.close()
+    return url
+
+
+@pytest.fixture
+def database_url(migrated_database: str, tmp_path: Path) -> Iterator[str]:
+    if POSTGRES_URL:
+        yield migrated_database
+        _truncate_all(migrated_database)
+    else:
+        template = Path(migrated_database.removeprefix("sqlite:///"))
+        target = tmp_path / "portal.db"
+        shutil.copyfile(template, target)
+        yield f"sqlite:///{target}"
+
+
+@pytest.fixture
+def config_overrides() -> dict[str, Any]:
+    """Override in a test module (or with ``@pytest.mark.parametrize``) to change settings."""
+    return {}
+
+
+class PortalClient(FlaskClient):
+    """A test client that sends the CSRF token like the portal's own pages do.
+
+    Each request runs in an app context of its own, as in production: ``g`` and the
+    database session are not shared with the test. Afterwards the test's own session
+    forgets what it had loaded, so assertions read what the request committed.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        if has_app_context():
+            db.session.expire_all()
+        return response
+
+    def csrf_token(self) -> str:
+        html = self.get("/csrf-token-probe").get_data(as_text=True)  # any page carries it
+        match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+        assert match, "no CSRF token on the page"
+        return match.group(1)
+
+    def post(self, *args: Any, csrf: bool = True, **kwargs: Any) -> Any:
+        if csrf:
+            token = self.csrf_token()
+            data = kwargs.setdefault("data", {})
+            if isinstance(data, dict):
+                data.setdefault("csrf_token", token)
+            kwargs.setdefault("headers", {}).setdefault("X-CSRFToken", token)
+        return super().post(*args, **kwargs)
+
+    def htmx_post(self, url: str, **kwargs: Any) -> Any:
+        kwargs.setdefault("headers", {})["HX-Request"] = "true"
+        return self.post(url, **kwargs)
+
+    def htmx_get(self, url: str, **kwargs: Any) -> Any:
+        kwargs.setdefault("headers", {})["HX-Request"] = "true"
+        return self.get(url, **kwargs)
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path, config_overrides: dict[str, Any]) -> Iterator[Flask]:
+    app = create_app({**base_config(tmp_path, database_url), **config_overrides})
+    app.test_client_class = PortalClient
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> PortalClient:
+    return app.test_client()  # type: ignore[return-value]
+
+
+@pytest.fixture
+def runner(app: Flask) -> Any:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def login(client: PortalClient) -> Any:
+    """``login(user_or_email, password)`` signs the test client in and checks it worked."""
+
+    def _login(user: Any, password: str = "correct horse battery") -> Any:
+        email = user if isinstance(user, str) else user.email
+        response = client.post("/login", data={"email": email, "password": password})
+        assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+        return response
+
+    return _login
+
+
+class LiveServer:
+    def __init__(self, app: Flask) -> None:
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[LiveServer]:
+    """The portal served over HTTP on loopback, on its own database."""
+    with LiveServer(app) as server:
+        yield server

@@ -1,0 +1,80 @@
+"""Run the whole suite on SQLite, then on PostgreSQL.
+
+PostgreSQL is used when it answers at ``--pg-url`` (its database is created if missing).
+When it does not answer, a local run says so and stops after SQLite; under ``CI=true``
+that is a failure, as is a run that collected no tests (pytest's exit code 5).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+
+import psycopg
+from psycopg import sql
+from sqlalchemy.engine import make_url
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+NO_TESTS = 5
+
+
+def banner(text: str) -> None:
+    print(f"\n{'=' * 20} {text} {'=' * 20}", flush=True)
+
+
+def pytest(label: str, extra_env: dict[str, str], args: list[str]) -> int:
+    banner(f"test suite on {label}")
+    env = {**os.environ, **extra_env}
+    code = subprocess.call([sys.executable, "-m", "pytest", *args], env=env)
+    if code == NO_TESTS:
+        print(f"pytest collected no tests on {label}: that is a failure, not a pass.", flush=True)
+        return 1
+    return code
+
+
+def ensure_postgres_database(url: str) -> str | None:
+    """Create the test database if needed; return why PostgreSQL is unusable, or None."""
+    parsed = make_url(url)
+    conninfo = {"dbname": "postgres", "host": parsed.host or "", "port": parsed.port or "",
+                "user": parsed.username or "", "password": parsed.password or ""}
+    conninfo = {k: v for k, v in conninfo.items() if v}
+    try:
+        with psycopg.connect(**conninfo, autocommit=True, connect_timeout=5) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [parsed.database]).fetchone()
+            if not exists:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(parsed.database)))
+    except psycopg.Error as exc:
+        return str(exc).strip()
+    return None
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--pg-url", default="postgresql+psycopg:///portal_test")
+    parser.add_argument("--only", choices=["sqlite", "postgres"])
+    options, pytest_args = parser.parse_known_args()
+
+    results: dict[str, int] = {}
+    if options.only != "postgres":
+        results["SQLite"] = pytest("SQLite", {}, pytest_args)
+    if options.only != "sqlite":
+        problem = ensure_postgres_database(options.pg_url)
+        if problem is None:
+            results["PostgreSQL"] = pytest("PostgreSQL", {"PORTAL_TEST_DATABASE_URL": options.pg_url}, pytest_args)
+        elif IN_CI or options.only == "postgres":
+            print(f"PostgreSQL is not reachable at {options.pg_url}: {problem}", flush=True)
+            results["PostgreSQL"] = 1
+        else:
+            print(f"\nPostgreSQL is not reachable at {options.pg_url} ({problem});"
+                  " skipped the PostgreSQL run here. CI runs it.", flush=True)
+
+    banner("summary")
+    for label, code in results.items():
+        print(f"{label}: {'passed' if code == 0 else f'FAILED (exit {code})'}")
+    return 0 if results and all(code == 0 for code in results.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
