@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import event, select
 
@@ -67,14 +68,44 @@ def _refuse_rewriting_history(mapper: Any, connection: Any, target: AuditEvent) 
     raise RuntimeError("audit events are append-only")
 
 
-# What each action is called on a timeline. Modules add their own at import time.
-ACTION_LABELS: dict[str, Any] = {}
+# What each action is called on a timeline. Modules add theirs with ``describe``.
+ACTION_LABELS: dict[str, Any] = {
+    "account_registered": _l("Account registered"),
+    "account_created": _l("Account created"),
+    "password_reset_requested": _l("Password reset requested"),
+    "password_reset": _l("Password reset by e-mailed link"),
+    "password_changed": _l("Password changed"),
+    "profile_updated": _l("Profile updated"),
+    "roles_changed": _l("Roles changed"),
+    "account_deactivated": _l("Account deactivated"),
+    "account_reactivated": _l("Account reactivated"),
+    "clinic_created": _l("Clinic added"),
+    "clinic_updated": _l("Clinic updated"),
+    "conference_added": _l("Conference added"),
+    "conference_proposed": _l("Conference proposed"),
+    "conference_confirmed": _l("Conference confirmed"),
+    "conference_updated": _l("Conference updated"),
+}
 
 
-def describe(action: str, label: Any) -> None:
-    """Name an action for timelines (``label`` is usually a ``lazy_gettext`` string)."""
+# What each state is called on a timeline ("proposed → confirmed").
+STATE_LABELS: dict[str, Any] = {
+    "active": _l("active"),
+    "inactive": _l("deactivated"),
+    "proposed": _l("proposed"),
+    "confirmed": _l("confirmed"),
+}
+
+
+def describe(action: str, label: Any, states: dict[str, Any] | None = None) -> None:
+    """Name an action (and any states it moves between) for timelines, in lazy_gettext strings."""
     ACTION_LABELS[action] = label
+    STATE_LABELS.update(states or {})
 
 
 def action_label(action: str) -> str:
     return str(ACTION_LABELS.get(action, action.replace("_", " ")))
+
+
+def state_label(state: str | None) -> str:
+    return str(STATE_LABELS.get(state, state)) if state else "—"

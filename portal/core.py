@@ -6,7 +6,7 @@ import importlib
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, render_template, request
+from flask import Flask, has_request_context, render_template, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException
 from . import audit, cli, permissions
 from .extensions import babel, csrf, db, htmx, limiter, login_manager, migrate, select_locale
 from .labels import role_label
+from .blueprints.pages import url_for_page
 from .modules import build_plugin_manager, navigation_for
 
 CORE_BLUEPRINTS = ("core", "auth", "admin", "catalogue")
@@ -44,7 +45,8 @@ def init_core(app: Flask) -> None:
     app.before_request(permissions.enforce)
     app.context_processor(_layout_context)
     app.jinja_env.globals.update(role_label=role_label, audit_action_label=audit.action_label,
-                                  get_locale=get_locale)
+                                  audit_state_label=audit.state_label,
+                                  get_locale=get_locale, url_for_page=url_for_page)
     _register_error_pages(app)
     cli.register(app)
 
@@ -69,6 +71,8 @@ def _init_login(app: Flask) -> None:
 
 
 def _layout_context() -> dict[str, Any]:
+    if not has_request_context():  # e-mails rendered by a command have no page around them
+        return {}
     roles = permissions.effective_roles(current_user)
     return {
         "nav_entries": navigation_for(current_user),

@@ -48,8 +48,8 @@ def _as_email(message: OutboxMessage) -> EmailMessage:
     email["To"] = message.recipient
     email["Subject"] = message.subject
     email["Message-ID"] = make_msgid(idstring=f"outbox-{message.id}")
-    email["Content-Language"] = message.language
     email.set_content(message.body_text)
+    email["Content-Language"] = message.language  # after set_content, which resets Content-*
     return email
 
 

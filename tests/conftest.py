@@ -144,29 +144,47 @@ class PortalClient(FlaskClient):
     def post(self, *args: Any, csrf: bool = True, **kwargs: Any) -> Any:
         if csrf:
             token = self.csrf_token()
-            data = kwargs.setdefault("data", {})
+            data = kwargs.get("data", {})
             if isinstance(data, dict):
-                data.setdefault("csrf_token", token)
-            kwargs.setdefault("headers", {}).setdefault("X-CSRFToken", token)
+                kwargs["data"] = {"csrf_token": token, **data}
+            kwargs["headers"] = {"X-CSRFToken": token, **(kwargs.get("headers") or {})}
         return super().post(*args, **kwargs)
 
     def htmx_post(self, url: str, **kwargs: Any) -> Any:
-        kwargs.setdefault("headers", {})["HX-Request"] = "true"
+        kwargs["headers"] = {"HX-Request": "true", **(kwargs.get("headers") or {})}
         return self.post(url, **kwargs)
 
     def htmx_get(self, url: str, **kwargs: Any) -> Any:
-        kwargs.setdefault("headers", {})["HX-Request"] = "true"
+        kwargs["headers"] = {"HX-Request": "true", **(kwargs.get("headers") or {})}
         return self.get(url, **kwargs)
 
 
 @pytest.fixture
-def app(database_url: str, tmp_path: Path, config_overrides: dict[str, Any]) -> Iterator[Flask]:
-    app = create_app({**base_config(tmp_path, database_url), **config_overrides})
-    app.test_client_class = PortalClient
+def make_app(database_url: str, tmp_path: Path) -> Iterator[Any]:
+    """``make_app(**settings)`` builds another portal on this test's database; its
+    connections are closed at the end of the test."""
+    apps: list[Flask] = []
+
+    def _create(**settings: Any) -> Flask:
+        app = create_app({**base_config(tmp_path, database_url), **settings})
+        app.test_client_class = PortalClient
+        apps.append(app)
+        return app
+
+    yield _create
+    for app in apps:
+        with app.app_context():
+            db.session.remove()
+            for engine in db.engines.values():
+                engine.dispose()
+
+
+@pytest.fixture
+def app(make_app: Any, config_overrides: dict[str, Any]) -> Iterator[Flask]:
+    app = make_app(**config_overrides)
     with app.app_context():
         yield app
         db.session.remove()
-        db.engine.dispose()
 
 
 @pytest.fixture

@@ -29,6 +29,12 @@ def form_page(template: str, form: Any, **context: Any) -> tuple[str, int] | str
     return (html, INVALID) if request.method == "POST" else html
 
 
+def url_for_page(number: int) -> str:
+    """This page's URL with its filters kept and another page number."""
+    args = {**request.args.to_dict(), "page": number}
+    return url_for(request.endpoint or "core.dashboard", **(request.view_args or {}), **args)
+
+
 def page_or_fragment(page: str, fragment: str, **context: Any) -> str:
     """The fragment for htmx, the full page (which includes the fragment) otherwise."""
     return render_template(fragment if htmx else page, **context)

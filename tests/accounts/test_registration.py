@@ -46,7 +46,7 @@ def test_bad_input_shows_errors_beside_the_fields_and_keeps_what_was_typed(clien
     html = response.get_data(as_text=True)
     assert 'class="error-summary"' in html
     assert 'id="email-error"' in html and "name@example.org" in html
-    assert 'id="password-error"' in html and "at least 10 characters" in html
+    assert 'id="password-error"' in html and "At least 10 characters." in html
     assert 'id="confirm-error"' in html
     assert 'value="Dr Ivan Petrov"' in html and 'value="not-an-address"' in html
     assert 'aria-invalid="true"' in html

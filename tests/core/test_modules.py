@@ -48,7 +48,7 @@ def test_a_module_switched_off_leaves_no_route_menu_entry_or_card(app, client, l
     assert client.get("/donors/").status_code == 404
     dashboard = client.get("/").get_data(as_text=True)
     assert 'href="/donors/"' not in dashboard
-    assert "Open donors" not in dashboard
+    assert "Go to donors" not in dashboard
     # the rest keeps working
     assert 'href="/applications/"' in dashboard
     assert client.get("/applications/").status_code == 200
@@ -57,7 +57,7 @@ def test_a_module_switched_off_leaves_no_route_menu_entry_or_card(app, client, l
 def test_the_same_user_sees_the_donors_module_when_it_runs(client, login, staff_user):
     login(staff_user)
     dashboard = client.get("/").get_data(as_text=True)
-    assert 'href="/donors/"' in dashboard and "Open donors" in dashboard
+    assert 'href="/donors/"' in dashboard and "Go to donors" in dashboard
     assert client.get("/donors/").status_code == 200
 
 
@@ -71,12 +71,9 @@ def test_with_no_modules_the_core_still_serves(client, login, staff_user):
     assert client.get("/conferences").status_code == 200
 
 
-def test_an_unknown_module_name_is_refused(database_url, tmp_path):
-    from portal import create_app
-    from tests.conftest import base_config
-
+def test_an_unknown_module_name_is_refused(make_app):
     with pytest.raises(RuntimeError, match="unknown modules: nonsense"):
-        create_app({**base_config(tmp_path, database_url), "MODULES": ["nonsense"]})
+        make_app(MODULES=["nonsense"])
 
 
 PLUGIN_SOURCE = '''
@@ -126,12 +123,8 @@ def installed_plugin(tmp_path, monkeypatch):
     sys.modules.pop("portal_greetings", None)
 
 
-def test_an_installed_outside_module_appears(installed_plugin, database_url, tmp_path, make_user):
-    from portal import create_app
-    from tests.conftest import PortalClient, base_config
-
-    app = create_app(base_config(tmp_path, database_url))
-    app.test_client_class = PortalClient
+def test_an_installed_outside_module_appears(installed_plugin, make_app, make_user):
+    app = make_app()
     with app.app_context():
         assert "greetings" in running_modules()
         user = make_user(roles=["doctor"])
@@ -143,11 +136,8 @@ def test_an_installed_outside_module_appears(installed_plugin, database_url, tmp
         assert client.get("/greetings/").get_data(as_text=True) == "Greetings from an outside module"
 
 
-def test_an_installed_module_left_out_of_modules_does_not_run(installed_plugin, database_url, tmp_path):
-    from portal import create_app
-    from tests.conftest import base_config
-
-    app = create_app({**base_config(tmp_path, database_url), "MODULES": ["applications"]})
+def test_an_installed_module_left_out_of_modules_does_not_run(installed_plugin, make_app):
+    app = make_app(MODULES=["applications"])
     with app.app_context():
         assert running_modules() == ["applications"]
     assert "greetings" not in app.blueprints

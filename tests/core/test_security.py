@@ -64,17 +64,15 @@ def test_session_cookie_is_httponly_and_samesite(client, make_user):
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
-def test_production_sends_cookies_only_over_https(database_url, tmp_path):
-    app = create_app({**base_config(tmp_path, database_url), "ENV": "production",
-                      "SECRET_KEY": "a-long-configured-production-secret"})
+def test_production_sends_cookies_only_over_https(make_app):
+    app = make_app(ENV="production", SECRET_KEY="a-long-configured-production-secret")
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["REMEMBER_COOKIE_SECURE"] is True
 
 
-def test_a_secret_key_is_generated_into_the_instance_folder_once(database_url, tmp_path):
-    config = {**base_config(tmp_path, database_url), "SECRET_KEY": None, "FIELD_ENCRYPTION_KEYS": None}
-    first = create_app(config)
-    second = create_app(config)
+def test_a_secret_key_is_generated_into_the_instance_folder_once(make_app, tmp_path):
+    first = make_app(SECRET_KEY=None, FIELD_ENCRYPTION_KEYS=None)
+    second = make_app(SECRET_KEY=None, FIELD_ENCRYPTION_KEYS=None)
     key_file = tmp_path / "instance" / "secret_key"
     assert key_file.read_text().strip() == first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
     assert len(first.config["SECRET_KEY"]) >= 40
@@ -83,9 +81,9 @@ def test_a_secret_key_is_generated_into_the_instance_folder_once(database_url, t
 
 
 @pytest.mark.parametrize("key", [None, "", "dev", "change-me"])
-def test_production_refuses_to_start_without_a_real_secret_key(database_url, tmp_path, key):
+def test_production_refuses_to_start_without_a_real_secret_key(make_app, tmp_path, key):
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
-        create_app({**base_config(tmp_path, database_url), "ENV": "production", "SECRET_KEY": key})
+        make_app(ENV="production", SECRET_KEY=key)
     assert not (tmp_path / "instance" / "secret_key").exists()
 
 
@@ -93,22 +91,21 @@ def test_settings_come_from_the_environment(database_url, tmp_path, monkeypatch)
     monkeypatch.setenv("PORTAL_ORGANISATION_NAME", "Test Charity")
     monkeypatch.setenv("PORTAL_MAIL_PORT", "2525")
     monkeypatch.setenv("PORTAL_MODULES", "applications, donors")
+    monkeypatch.setenv("DATABASE_URL", database_url)
     config = base_config(tmp_path, database_url)
     del config["SQLALCHEMY_DATABASE_URI"]
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    app = create_app(config)
+    app = create_app(config)  # builds no connection: nothing to close
     assert app.config["ORGANISATION_NAME"] == "Test Charity"
     assert app.config["MAIL_PORT"] == 2525
     assert app.config["MODULES"] == ["applications", "donors"]
     assert app.config["SQLALCHEMY_DATABASE_URI"] == database_url
 
 
-def test_instance_config_file_is_read(database_url, tmp_path):
+def test_instance_config_file_is_read(make_app, tmp_path):
     instance = tmp_path / "instance"
     instance.mkdir()
     (instance / "config.py").write_text('ORGANISATION_NAME = "From the instance file"\n')
-    config = base_config(tmp_path, database_url)
-    app = create_app(config)
+    app = make_app()
     assert app.config["ORGANISATION_NAME"] == "From the instance file"
 
 
@@ -118,3 +115,19 @@ def test_postgres_urls_use_psycopg3():
     assert normalise_database_url("postgres://u:p@h/db") == "postgresql+psycopg://u:p@h/db"
     assert normalise_database_url("postgresql:///portal") == "postgresql+psycopg:///portal"
     assert normalise_database_url("sqlite:////tmp/x.db") == "sqlite:////tmp/x.db"
+
+
+def test_htmx_is_vendored_pinned_and_configured_for_the_csp(client):
+    from pathlib import Path
+
+    import portal
+
+    vendored = list((Path(portal.__file__).parent / "static" / "vendor").glob("htmx-2.0.*.min.js"))
+    assert len(vendored) == 1
+    html = client.get("/login").get_data(as_text=True)
+    assert f'src="/static/vendor/{vendored[0].name}"' in html
+    assert '"includeIndicatorStyles": false' in html
+    assert "//unpkg" not in html and "cdn" not in html.lower()
+    script = client.get(f"/static/vendor/{vendored[0].name}")
+    assert script.status_code == 200 and b"htmx" in script.data[:200]
+    script.close()

@@ -36,4 +36,4 @@ def portal_dashboard_cards(user: Any) -> list[DashboardCard]:
     if not has_role(user, *ROLES):
         return []
     return [DashboardCard(_l("Conference support"), _l("Apply for conference support and follow the decision."), "applications.index",
-                          _l("Open applications"), order=20)]
+                          _l("Go to applications"), order=20)]

@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField, DateField, EmailField, PasswordField, SelectChoice, SelectField, StringField, TelField,
@@ -23,10 +24,11 @@ def email_field() -> EmailField:
 
 
 def new_password_fields() -> tuple[PasswordField, PasswordField]:
+    at_least = lazy_ngettext("At least %(num)d character.", "At least %(num)d characters.", MIN_PASSWORD)
     return (
-        PasswordField(_l("New password"), validators=[
+        PasswordField(_l("New password"), description=at_least, validators=[
             DataRequired(_l("Choose a password.")),
-            Length(min=MIN_PASSWORD, max=200, message=_l("Use at least %(min)d characters.", min=MIN_PASSWORD)),
+            Length(min=MIN_PASSWORD, max=200, message=at_least),
         ]),
         PasswordField(_l("Repeat the password"), validators=[
             DataRequired(_l("Repeat the password.")),

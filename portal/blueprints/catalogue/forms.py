@@ -13,7 +13,7 @@ def _required(message: str) -> DataRequired:
 
 
 class ClinicForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[_required(_l("Enter the clinic's name.")), Length(max=200)], filters=_strip)
+    name = StringField(_l("Clinic name"), validators=[_required(_l("Enter the clinic's name.")), Length(max=200)], filters=_strip)
     city = StringField(_l("City"), validators=[_required(_l("Enter the city.")), Length(max=100)], filters=_strip)
     country = StringField(_l("Country"), validators=[_required(_l("Enter the country.")), Length(max=100)], filters=_strip)
     address = TextAreaField(_l("Address"), validators=[Optional(), Length(max=1000)], filters=_strip)

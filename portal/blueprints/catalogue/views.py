@@ -103,7 +103,7 @@ def add_conference() -> Response | tuple[str, int] | str:
         None, values, by=current_user._get_current_object(),
         confirmed=form.confirmed.data if "confirmed" in form else None)
     message = (_("Conference “%(name)s” added.", name=conference.name) if conference.confirmed
-               else _("Thank you: “%(name)s” has been proposed and the programme team will confirm it.",
+               else _("Thank you: “%(name)s” has been proposed and the programme team will review it.",
                       name=conference.name))
     if htmx:
         # formdata=None: an empty form for the next conference, not the one just added.

@@ -36,4 +36,4 @@ def portal_dashboard_cards(user: Any) -> list[DashboardCard]:
     if not has_role(user, *ROLES):
         return []
     return [DashboardCard(_l("Donors"), _l("Record donations and send acknowledgements."), "donors.index",
-                          _l("Open donors"), order=50)]
+                          _l("Go to donors"), order=50)]

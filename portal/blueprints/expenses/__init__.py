@@ -36,4 +36,4 @@ def portal_dashboard_cards(user: Any) -> list[DashboardCard]:
     if not has_role(user, *ROLES):
         return []
     return [DashboardCard(_l("Expenses"), _l("Claim expenses with receipts and follow their payment."), "expenses.index",
-                          _l("Open expenses"), order=30)]
+                          _l("Go to expenses"), order=30)]

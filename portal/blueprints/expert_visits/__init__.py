@@ -36,4 +36,4 @@ def portal_dashboard_cards(user: Any) -> list[DashboardCard]:
     if not has_role(user, *ROLES):
         return []
     return [DashboardCard(_l("Expert visits"), _l("Visits of international specialists to partner clinics."), "expert_visits.index",
-                          _l("Open expert visits"), order=40)]
+                          _l("Go to expert visits"), order=40)]
