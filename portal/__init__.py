@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import Defaults, ensure_instance_secrets, environment_overrides
 from .hookspecs import hookimpl
@@ -47,6 +48,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.get("SQLALCHEMY_DATABASE_URI") or f"sqlite:///{instance / 'portal.db'}"
     )
     app.config["UPLOAD_FOLDER"] = app.config.get("UPLOAD_FOLDER") or str(instance / "uploads")
+
+    if app.config["TRUSTED_PROXIES"]:
+        # Behind a load balancer: take the client's address and scheme from its headers, so
+        # per-address limits and external URLs are right.
+        count = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
 
     from . import security
     from .core import init_core

@@ -70,6 +70,9 @@ class Defaults:
     LOGIN_LIMIT_PER_ACCOUNT = "5 per minute"
     LOGIN_LIMIT_PER_ADDRESS = "30 per minute"
 
+    # How many reverse proxies (load balancer, nginx) stand in front and set X-Forwarded-*.
+    TRUSTED_PROXIES = 0
+
     SESSION_COOKIE_SECURE: bool | None = None  # None: True in production, False otherwise
     REMEMBER_COOKIE_SECURE: bool | None = None
     SESSION_COOKIE_HTTPONLY = True

@@ -131,3 +131,14 @@ def test_htmx_is_vendored_pinned_and_configured_for_the_csp(client):
     script = client.get(f"/static/vendor/{vendored[0].name}")
     assert script.status_code == 200 and b"htmx" in script.data[:200]
     script.close()
+
+
+def test_behind_a_trusted_proxy_the_client_address_is_the_forwarded_one(make_app):
+    app = make_app(TRUSTED_PROXIES=1, LOGIN_LIMIT_PER_ADDRESS="2 per minute")
+    with app.app_context():
+        client = app.test_client()
+        codes = [client.post("/login", data={"email": f"x{i}@example.org", "password": "guess"},
+                             headers={"X-Forwarded-For": address}).status_code
+                 for i, address in enumerate(["203.0.113.5", "203.0.113.5", "203.0.113.5", "198.51.100.7"])]
+    # the third failure from one address is refused; another address behind the same proxy is not
+    assert codes == [422, 422, 429, 422]
