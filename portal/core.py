@@ -6,7 +6,7 @@ import importlib
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, has_request_context, render_template, request
+from flask import Flask, has_request_context, render_template
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -15,9 +15,9 @@ from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from . import audit, cli, permissions
+from .blueprints.pages import url_for_page
 from .extensions import babel, csrf, db, htmx, limiter, login_manager, migrate, select_locale
 from .labels import role_label
-from .blueprints.pages import url_for_page
 from .modules import build_plugin_manager, navigation_for
 
 CORE_BLUEPRINTS = ("core", "auth", "admin", "catalogue")
@@ -96,13 +96,16 @@ ERROR_TITLES = {
 def _register_error_pages(app: Flask) -> None:
     def render_error(error: HTTPException) -> Any:
         code = error.code or 500
+        if code == 500:
+            db.session.rollback()  # the page below must not trip over a failed transaction
         if isinstance(error, CSRFError):
-            message = _l("Your form had expired or was sent without its security token. Please go back, reload the page and try again.")
+            message = _l("Your form had expired or was sent without its security token. "
+                         "Please go back, reload the page and try again.")
         elif code == 429:
             message = _l("Too many attempts in a short time. Please wait a minute and try again.")
         else:
-            message = error.description if code in (409,) else None
-        template = "errors/_error.html" if htmx and request.headers.get("HX-Request") else "errors/error.html"
+            message = error.description if code == 409 else None  # a conflict explains itself
+        template = "errors/_error.html" if htmx else "errors/error.html"
         return render_template(template, code=code, title=ERROR_TITLES.get(code, error.name),
                                message=message), code
 

@@ -2,8 +2,8 @@
 
 Each view declares its rule with ``@allow(...)``; ``enforce`` runs before every request
 and refuses any endpoint that declared nothing, so a forgotten rule fails closed.
-Object-level questions (is this the doctor's own record?) are answered by the ``can_*``
-functions here, which views and downloads call.
+Object-level questions (is this the doctor's own record?) belong here too, as ``can_*``
+functions that views and file downloads both call.
 """
 
 from __future__ import annotations
@@ -77,17 +77,7 @@ def enforce() -> Any:
     if passes(rules, current_user):
         return None
     if not current_user.is_authenticated:
-        if ANONYMOUS in rules and len(rules) == 1:
-            abort(403)
         return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
-    if ANONYMOUS in rules and len(rules) == 1:
+    if rules == {ANONYMOUS}:  # sign-in and registration pages, already signed in
         return redirect(url_for("core.dashboard"))
     abort(403)
-
-
-def can_edit_profile(user: Any, subject: Any) -> bool:
-    return user.is_authenticated and (user.id == subject.id or has_role(user, "admin"))
-
-
-def can_confirm_conference(user: Any) -> bool:
-    return is_staff(user)

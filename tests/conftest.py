@@ -32,11 +32,14 @@ FIELD_KEY = Fernet.generate_key().decode()
 # Under CI a skipped test is a failure: a browser or database that went missing must not
 # turn into a green run.
 _skipped: list[str] = []
+_browser_passed: list[str] = []
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if report.skipped:
         _skipped.append(report.nodeid)
+    elif report.when == "call" and report.passed and "e2e" in report.keywords:
+        _browser_passed.append(report.nodeid)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -47,6 +50,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     backend = "PostgreSQL" if POSTGRES_URL else "SQLite"
     terminalreporter.write_line(f"database backend: {backend}")
+    terminalreporter.write_line(f"browser tests passed in Chromium: {len(_browser_passed)}")
     if IN_CI and _skipped:
         terminalreporter.write_line(f"CI=true: {len(_skipped)} skipped test(s) count as failures:", red=True)
         for nodeid in _skipped:

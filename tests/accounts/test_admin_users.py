@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import AuditEvent, OutboxMessage, User
+from tests.fixtures.factories import DEFAULT_PASSWORD as PASSWORD
 
 
 def test_admin_searches_users(client, login, make_user):
@@ -60,16 +61,16 @@ def test_deactivation_ends_the_users_sessions(app, client, login, make_user):
     admin = make_user(roles=["admin"])
     doctor = make_user()
     doctor_browser = app.test_client()
-    doctor_browser.post("/login", data={"email": doctor.email, "password": "correct horse battery"})
+    doctor_browser.post("/login", data={"email": doctor.email, "password": PASSWORD})
     assert doctor_browser.get("/profile").status_code == 200
     login(admin)
     assert client.post(f"/admin/users/{doctor.id}/deactivate").status_code == 303
     assert doctor_browser.get("/profile").status_code == 302
-    assert doctor_browser.post("/login", data={"email": doctor.email, "password": "correct horse battery"}).status_code == 422
+    assert doctor_browser.post("/login", data={"email": doctor.email, "password": PASSWORD}).status_code == 422
     actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.subject_id == doctor.id)).all()
     assert "account_deactivated" in actions
     client.post(f"/admin/users/{doctor.id}/reactivate")
-    assert doctor_browser.post("/login", data={"email": doctor.email, "password": "correct horse battery"}).status_code == 303
+    assert doctor_browser.post("/login", data={"email": doctor.email, "password": PASSWORD}).status_code == 303
 
 
 def test_an_admin_cannot_deactivate_themselves(client, login, make_user):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from portal.extensions import db
+from tests.fixtures.factories import DEFAULT_PASSWORD as PASSWORD
 
 
 def session_cookie(client):
@@ -42,9 +43,9 @@ def test_a_replayed_cookie_after_logout_is_rejected(client, login, make_user):
 def test_changing_the_password_signs_out_other_devices(app, client, login, make_user):
     user = make_user()
     other_device = app.test_client()
-    assert other_device.post("/login", data={"email": user.email, "password": "correct horse battery"}).status_code == 303
+    assert other_device.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 303
     login(user)
-    response = client.post("/password", data={"current": "correct horse battery",
+    response = client.post("/password", data={"current": PASSWORD,
                                               "password": "a brand new password", "confirm": "a brand new password"})
     assert response.status_code == 303
     assert client.get("/profile").status_code == 200  # this browser carries on
@@ -58,7 +59,7 @@ def test_a_deactivated_account_cannot_sign_in_and_its_sessions_end(app, client, 
     user.revoke_sessions()
     db.session.commit()
     assert client.get("/profile").status_code == 302
-    response = app.test_client().post("/login", data={"email": user.email, "password": "correct horse battery"})
+    response = app.test_client().post("/login", data={"email": user.email, "password": PASSWORD})
     assert response.status_code == 422
 
 
@@ -72,9 +73,9 @@ def test_the_sixth_failure_in_a_minute_is_refused_with_429(app, make_user):
     assert response.status_code == 429
     assert "Too many attempts" in response.get_data(as_text=True)
     # even the right password waits out the minute for this account...
-    assert client.post("/login", data={"email": victim.email, "password": "correct horse battery"}).status_code == 429
+    assert client.post("/login", data={"email": victim.email, "password": PASSWORD}).status_code == 429
     # ...but other accounts are unaffected, from the same address
-    assert client.post("/login", data={"email": bystander.email, "password": "correct horse battery"}).status_code == 303
+    assert client.post("/login", data={"email": bystander.email, "password": PASSWORD}).status_code == 303
 
 
 @pytest.mark.parametrize("config_overrides", [{"LOGIN_LIMIT_PER_ADDRESS": "8 per minute"}])
@@ -89,13 +90,14 @@ def test_successful_sign_ins_do_not_count_against_the_limit(app, make_user):
     user = make_user()
     for _ in range(7):
         client = app.test_client()
-        assert client.post("/login", data={"email": user.email, "password": "correct horse battery"}).status_code == 303
+        assert client.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 303
 
 
 def test_the_next_parameter_only_leads_within_the_site(client, make_user):
     user = make_user()
-    response = client.post("/login?next=https://evil.example.com/", data={"email": user.email, "password": "correct horse battery"})
+    credentials = {"email": user.email, "password": PASSWORD}
+    response = client.post("/login?next=https://evil.example.com/", data=credentials)
     assert response.headers["Location"] == "/"
     client.post("/logout")
-    response = client.post("/login?next=/profile", data={"email": user.email, "password": "correct horse battery"})
+    response = client.post("/login?next=/profile", data=credentials)
     assert response.headers["Location"] == "/profile"

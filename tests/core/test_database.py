@@ -11,7 +11,6 @@ from portal.models import BudgetLine, FundedItem
 from tests.conftest import POSTGRES_URL
 
 
-
 def test_default_database_is_a_file_in_the_instance_folder(tmp_path, monkeypatch):
     from portal import create_app
 

@@ -35,5 +35,8 @@ def portal_navigation(user: Any) -> list[NavEntry]:
 def portal_dashboard_cards(user: Any) -> list[DashboardCard]:
     if not has_role(user, *ROLES):
         return []
-    return [DashboardCard(_l("Conference support"), _l("Apply for conference support and follow the decision."), "applications.index",
-                          _l("Go to applications"), order=20)]
+    return [DashboardCard(
+        _l("Conference support"),
+        _l("Apply for conference support and follow the decision."),
+        "applications.index", _l("Go to applications"), order=20,
+    )]

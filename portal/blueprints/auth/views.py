@@ -37,7 +37,8 @@ def register() -> Response | tuple[str, int] | str:
             user = services.register_doctor(form.name.data, form.email.data, form.password.data,
                                             language=str(_current_language()))
         except services.EmailTaken:
-            form.email.errors.append(_("An account with this e-mail address already exists. Sign in or reset your password."))
+            form.email.errors.append(
+                _("An account with this e-mail address already exists. Sign in or reset your password."))
         else:
             login_user(user)
             flash(_("Welcome! Your account is ready. Please complete your profile."), "success")

@@ -1,35 +1,51 @@
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, StringField, TextAreaField, URLField
-from wtforms.validators import DataRequired, Length, Optional, URL, ValidationError
-
-_strip = [lambda v: v.strip() if isinstance(v, str) else v]
+from wtforms.validators import URL, DataRequired, Length, Optional, ValidationError
 
 
-def _required(message: str) -> DataRequired:
-    return DataRequired(message)
+def _strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+def text(label: Any, max_length: int, required: Any = None, area: bool = False) -> StringField:
+    """A trimmed text field; ``required`` is the message shown when it is left empty."""
+    first = DataRequired(required) if required else Optional()
+    field = TextAreaField if area else StringField
+    return field(label, validators=[first, Length(max=max_length)], filters=[_strip])
+
+
+def website() -> URLField:
+    return URLField(_l("Website"), description=_l("Optional."), filters=[_strip], validators=[
+        Optional(), URL(message=_l("Enter a full web address, starting with https://.")), Length(max=300)])
+
+
+def day(label: Any, required: Any) -> DateField:
+    return DateField(label, validators=[DataRequired(required)], render_kw={"type": "date"})
 
 
 class ClinicForm(FlaskForm):
-    name = StringField(_l("Clinic name"), validators=[_required(_l("Enter the clinic's name.")), Length(max=200)], filters=_strip)
-    city = StringField(_l("City"), validators=[_required(_l("Enter the city.")), Length(max=100)], filters=_strip)
-    country = StringField(_l("Country"), validators=[_required(_l("Enter the country.")), Length(max=100)], filters=_strip)
-    address = TextAreaField(_l("Address"), validators=[Optional(), Length(max=1000)], filters=_strip)
-    website = URLField(_l("Website"), validators=[Optional(), URL(message=_l("Enter a full web address, starting with https://.")), Length(max=300)], filters=_strip)
+    name = text(_l("Clinic name"), 200, _l("Enter the clinic's name."))
+    city = text(_l("City"), 100, _l("Enter the city."))
+    country = text(_l("Country"), 100, _l("Enter the country."))
+    address = text(_l("Address"), 1000, area=True)
+    website = website()
 
     FIELDS = ("name", "city", "country", "address", "website")
 
 
 class ConferenceForm(FlaskForm):
-    name = StringField(_l("Conference name"), validators=[_required(_l("Enter the conference's name.")), Length(max=300)], filters=_strip)
-    organiser = StringField(_l("Organiser"), validators=[Optional(), Length(max=300)], filters=_strip)
-    city = StringField(_l("City"), validators=[_required(_l("Enter the city.")), Length(max=100)], filters=_strip)
-    country = StringField(_l("Country"), validators=[_required(_l("Enter the country.")), Length(max=100)], filters=_strip)
-    start_date = DateField(_l("First day"), validators=[_required(_l("Enter the first day as a date."))], render_kw={"type": "date"})
-    end_date = DateField(_l("Last day"), validators=[_required(_l("Enter the last day as a date."))], render_kw={"type": "date"})
-    website = URLField(_l("Website"), validators=[Optional(), URL(message=_l("Enter a full web address, starting with https://.")), Length(max=300)], filters=_strip)
+    name = text(_l("Conference name"), 300, _l("Enter the conference's name."))
+    organiser = text(_l("Organiser"), 300)
+    city = text(_l("City"), 100, _l("Enter the city."))
+    country = text(_l("Country"), 100, _l("Enter the country."))
+    start_date = day(_l("First day"), _l("Enter the first day as a date."))
+    end_date = day(_l("Last day"), _l("Enter the last day as a date."))
+    website = website()
     confirmed = BooleanField(_l("Confirmed: offer it to every doctor"), default=True)
 
     FIELDS = ("name", "organiser", "city", "country", "start_date", "end_date", "website")

@@ -35,5 +35,8 @@ def portal_navigation(user: Any) -> list[NavEntry]:
 def portal_dashboard_cards(user: Any) -> list[DashboardCard]:
     if not has_role(user, *ROLES):
         return []
-    return [DashboardCard(_l("Donors"), _l("Record donations and send acknowledgements."), "donors.index",
-                          _l("Go to donors"), order=50)]
+    return [DashboardCard(
+        _l("Donors"),
+        _l("Record donations and send acknowledgements."),
+        "donors.index", _l("Go to donors"), order=50,
+    )]

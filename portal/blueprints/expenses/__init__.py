@@ -35,5 +35,8 @@ def portal_navigation(user: Any) -> list[NavEntry]:
 def portal_dashboard_cards(user: Any) -> list[DashboardCard]:
     if not has_role(user, *ROLES):
         return []
-    return [DashboardCard(_l("Expenses"), _l("Claim expenses with receipts and follow their payment."), "expenses.index",
-                          _l("Go to expenses"), order=30)]
+    return [DashboardCard(
+        _l("Expenses"),
+        _l("Claim expenses with receipts and follow their payment."),
+        "expenses.index", _l("Go to expenses"), order=30,
+    )]

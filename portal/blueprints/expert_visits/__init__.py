@@ -35,5 +35,8 @@ def portal_navigation(user: Any) -> list[NavEntry]:
 def portal_dashboard_cards(user: Any) -> list[DashboardCard]:
     if not has_role(user, *ROLES):
         return []
-    return [DashboardCard(_l("Expert visits"), _l("Visits of international specialists to partner clinics."), "expert_visits.index",
-                          _l("Go to expert visits"), order=40)]
+    return [DashboardCard(
+        _l("Expert visits"),
+        _l("Visits of international specialists to partner clinics."),
+        "expert_visits.index", _l("Go to expert visits"), order=40,
+    )]
