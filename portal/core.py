@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, has_request_context, render_template
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -16,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 
 from . import audit, cli, permissions
 from .blueprints.pages import url_for_page
-from .extensions import babel, csrf, db, htmx, limiter, login_manager, migrate, select_locale
+from .extensions import babel, csrf, current_language, db, htmx, limiter, login_manager, migrate, select_locale
 from .labels import role_label
 from .modules import build_plugin_manager, navigation_for
 
@@ -46,7 +45,7 @@ def init_core(app: Flask) -> None:
     app.context_processor(_layout_context)
     app.jinja_env.globals.update(role_label=role_label, audit_action_label=audit.action_label,
                                   audit_state_label=audit.state_label,
-                                  get_locale=get_locale, url_for_page=url_for_page)
+                                  current_language=current_language, url_for_page=url_for_page)
     _register_error_pages(app)
     cli.register(app)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import request, session
+from flask import has_request_context, request, session
 from flask_babel import Babel
 from flask_htmx import HTMX
 from flask_limiter import Limiter
@@ -37,12 +37,20 @@ limiter = Limiter(key_func=get_remote_address)
 babel = Babel()
 
 SUPPORTED_LANGUAGES = ("en", "ru")
+# The charity is British: English dates and numbers are written the British way.
+FORMAT_LOCALES = {"en": "en_GB", "ru": "ru"}
 
 
-def select_locale() -> str:
-    """The user's own choice, then the session's, then the browser's."""
+def current_language() -> str:
+    """The user's own choice, then the session's, then the browser's: "en" or "ru"."""
+    if not has_request_context():
+        return "en"
     if current_user.is_authenticated and current_user.preferred_language in SUPPORTED_LANGUAGES:
         return current_user.preferred_language
     if session.get("lang") in SUPPORTED_LANGUAGES:
         return session["lang"]
     return request.accept_languages.best_match(SUPPORTED_LANGUAGES) or "en"
+
+
+def select_locale() -> str:
+    return FORMAT_LOCALES[current_language()]

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
@@ -10,7 +9,7 @@ from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from ... import audit
-from ...extensions import db, limiter
+from ...extensions import current_language, db, limiter
 from ...models import Clinic
 from ...permissions import ANONYMOUS, PUBLIC, SIGNED_IN, allow
 from ..pages import form_page, safe_next
@@ -35,7 +34,7 @@ def register() -> Response | tuple[str, int] | str:
     if form.validate_on_submit():
         try:
             user = services.register_doctor(form.name.data, form.email.data, form.password.data,
-                                            language=str(_current_language()))
+                                            language=current_language())
         except services.EmailTaken:
             form.email.errors.append(
                 _("An account with this e-mail address already exists. Sign in or reset your password."))
@@ -134,7 +133,3 @@ def profile() -> Response | tuple[str, int] | str:
         flash(_("Your profile has been saved."), "success")
         return redirect(url_for("auth.profile"), code=303)
     return form_page("auth/profile.html", form, user=user, events=audit.timeline(user))
-
-
-def _current_language() -> str:
-    return str(get_locale() or "en")
