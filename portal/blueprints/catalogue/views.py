@@ -130,7 +130,7 @@ def edit_conference(conference_id: int) -> Response | tuple[str, int] | str:
         services.save_conference(conference, values, by=current_user._get_current_object())
         flash(_("Conference “%(name)s” saved.", name=conference.name), "success")
         return redirect(url_for("catalogue.conferences"), code=303)
-    return form_page("catalogue/conference_edit.html", form, conference=conference,
+    return form_page("catalogue/conference_edit.html", form, conference=conference, editing=conference,
                      events=audit.timeline(conference))
 
 
