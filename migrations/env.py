@@ -68,7 +68,7 @@ def render_item(type_, obj, autogen_context):
     """Write the portal's column types (UTC timestamps, encrypted text) as their plain
     database types, so revisions never import application code."""
     if type_ == "type" and isinstance(obj, TypeDecorator):
-        return f"sa.{type(obj.impl_instance).__name__}()"
+        return f"sa.{obj.impl_instance!r}"
     return False
 
 

@@ -39,6 +39,8 @@ class Defaults:
     BABEL_DEFAULT_TIMEZONE = "Europe/London"
 
     ORGANISATION_NAME = "Gift of Life"
+    # Where people reach the portal: links in e-mails sent by commands (cron) start here.
+    BASE_URL = "http://127.0.0.1:5000"
     BASE_CURRENCY = "GBP"
 
     # Mail: without MAIL_SERVER, messages are written as .eml files to instance/outbox/.
@@ -58,7 +60,8 @@ class Defaults:
     FIELD_ENCRYPTION_KEYS: list[str] | None = None
 
     UPLOAD_FOLDER: str | None = None  # default: instance/uploads
-    MAX_CONTENT_LENGTH = 32 * 1024 * 1024
+    # Documents are uploaded one at a time, at most 10 MB each; a larger request gets the 413 page.
+    MAX_CONTENT_LENGTH = 10 * 1024 * 1024 + 64 * 1024
 
     PASSWORD_RESET_MAX_AGE = 3600
     # argon2id parameters (time_cost, memory_cost, parallelism…); empty: argon2-cffi's defaults.

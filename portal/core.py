@@ -14,10 +14,11 @@ from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from . import audit, cli, permissions
-from .blueprints.pages import url_for_page
+from .blueprints.pages import field_errors, url_for_page
 from .extensions import babel, csrf, current_language, db, htmx, limiter, login_manager, migrate, select_locale
-from .labels import role_label
+from .labels import budget_category_label, role_label
 from .modules import build_plugin_manager, navigation_for
+from .money import format_minor
 
 CORE_BLUEPRINTS = ("core", "auth", "admin", "catalogue")
 
@@ -43,9 +44,16 @@ def init_core(app: Flask) -> None:
 
     app.before_request(permissions.enforce)
     app.context_processor(_layout_context)
-    app.jinja_env.globals.update(role_label=role_label, audit_action_label=audit.action_label,
-                                  audit_state_label=audit.state_label,
-                                  current_language=current_language, url_for_page=url_for_page)
+    app.jinja_env.filters["money"] = format_minor
+    app.jinja_env.globals.update(
+        role_label=role_label,
+        budget_category_label=budget_category_label,
+        audit_action_label=audit.action_label,
+        audit_state_label=audit.state_label,
+        current_language=current_language,
+        url_for_page=url_for_page,
+        field_errors=field_errors,
+    )
     _register_error_pages(app)
     cli.register(app)
 

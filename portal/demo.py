@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from . import audit
 from .blueprints.auth.services import hash_password
 from .extensions import db
-from .models import Clinic, Conference, User
+from .models import Application, BudgetLine, Clinic, Conference, ExchangeRate, User
+from .models.types import utcnow
+
+# Units of GBP for one unit of each currency: demo figures, not market rates.
+DEMO_RATES = {"EUR": "0.85", "USD": "0.79", "CHF": "0.89", "SEK": "0.073", "RUB": "0.0095"}
 
 # Demo accounts only exist outside production (the command refuses there).
 DEMO_LOGINS = [
@@ -76,9 +81,35 @@ def load_demo_data(today: dt.date | None = None) -> None:
     doctor.passport_number = "751234567"
     doctor.passport_expiry = dt.date(today.year + 6, 8, 31)
     users["expert"].specialty = "Paediatric neurosurgery"
-    for values in _conferences(today):
-        db.session.add(Conference(confirmed=True, **values))
+    conferences = [Conference(confirmed=True, **values) for values in _conferences(today)]
+    db.session.add_all(conferences)
+    for currency, rate in DEMO_RATES.items():
+        db.session.add(ExchangeRate(currency=currency, base_currency="GBP", rate=Decimal(rate),
+                                    valid_from=today - dt.timedelta(days=30)))
+    _demo_applications(doctor, conferences)
     db.session.flush()
     for user in users.values():
         audit.record("account_created", user, actor=None, to_state="active", details={"by": "demo data"})
     db.session.commit()
+
+
+def _demo_applications(doctor: User, conferences: list[Conference]) -> None:
+    """One application waiting for review and one draft, so every screen has something."""
+    ash, eha = conferences[0], conferences[1]
+    submitted = Application(
+        beneficiary=doctor, conference=eha, status="submitted", submitted_at=utcnow() - dt.timedelta(days=2),
+        purpose="To hear the latest results on CAR-T therapy in children with relapsed leukaemia.",
+        expected_benefit="A seminar for the haematology department and a written summary for the clinic.",
+        participation="poster", visa_needed=True, visa_country="Sweden", visa_city="Moscow")
+    submitted.budget_lines = [
+        BudgetLine(category="registration", requested_amount=72000, requested_currency="EUR"),
+        BudgetLine(category="travel", requested_amount=45000, requested_currency="EUR"),
+        BudgetLine(category="accommodation", requested_amount=480000, requested_currency="SEK"),
+        BudgetLine(category="visa", requested_amount=8000, requested_currency="EUR"),
+    ]
+    draft = Application(
+        beneficiary=doctor, conference=ash, status="draft",
+        purpose="To learn new approaches to paediatric stem-cell transplantation.",
+        expected_benefit="A talk to colleagues.", participation="attending")
+    draft.budget_lines = [BudgetLine(category="registration", requested_amount=95000, requested_currency="USD")]
+    db.session.add_all([submitted, draft])

@@ -15,3 +15,16 @@ ROLE_LABELS = {
 
 def role_label(role: str) -> str:
     return str(ROLE_LABELS.get(role, role))
+
+
+def budget_category_label(category: str) -> str:
+    return str(BUDGET_CATEGORY_LABELS.get(category, category))
+
+
+BUDGET_CATEGORY_LABELS = {
+    "registration": _l("Registration"),
+    "travel": _l("Travel"),
+    "accommodation": _l("Accommodation"),
+    "visa": _l("Visa"),
+    "other": _l("Other"),
+}

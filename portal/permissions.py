@@ -81,3 +81,15 @@ def enforce() -> Any:
     if rules == {ANONYMOUS}:  # sign-in and registration pages, already signed in
         return redirect(url_for("core.dashboard"))
     abort(403)
+
+
+def can_see_application(user: Any, application: Any) -> bool:
+    """The doctor sees their own; staff see every application once it is submitted."""
+    if application.beneficiary_id == user.id:
+        return True
+    return is_staff(user) and application.status != "draft"
+
+
+def can_change_application(user: Any, application: Any) -> bool:
+    """Only the doctor edits, documents and reports their own application."""
+    return application.beneficiary_id == user.id

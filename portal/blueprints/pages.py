@@ -7,8 +7,6 @@ from urllib.parse import urlsplit
 
 from flask import render_template, request, url_for
 
-from ..extensions import htmx
-
 # A submitted form with errors answers 422, so htmx swaps it (see base.html) and tests can tell.
 INVALID = 422
 
@@ -35,6 +33,15 @@ def url_for_page(number: int) -> str:
     return url_for(request.endpoint or "core.dashboard", **(request.view_args or {}), **args)
 
 
-def page_or_fragment(page: str, fragment: str, **context: Any) -> str:
-    """The fragment for htmx, the full page (which includes the fragment) otherwise."""
-    return render_template(fragment if htmx else page, **context)
+def field_errors(form: Any) -> list[tuple[str | None, str, str]]:
+    """Every error of a form, nested forms included: (field id, label, message)."""
+    found: list[tuple[str | None, str, str]] = [(None, "", str(message)) for message in form.form_errors]
+    for field in form:
+        if hasattr(field, "form") and hasattr(field.form, "_fields"):  # FormField
+            nested = [(fid, f"{field.label.text} – {label}", message)
+                      for fid, label, message in field_errors(field.form)]
+            found.extend(nested)
+        else:
+            found.extend((field.id, str(field.label.text), str(message)) for message in field.errors
+                         if not isinstance(message, dict))
+    return found

@@ -1,11 +1,25 @@
 """The one shared model. Modules import from here; none defines a second copy of a table."""
 
+from .applications import (
+    APPLICATION_STATES,
+    DOCUMENT_KINDS,
+    PARTICIPATION,
+    SHARING_METHODS,
+    VISA_OUTCOMES,
+    Application,
+    ApplicationComment,
+    ApplicationDocument,
+    ConferenceReport,
+)
 from .catalogue import Clinic, Conference
 from .funding import BUDGET_CATEGORIES, BudgetLine, FundedItem
+from .money import ExchangeRate
 from .records import AuditEvent, OutboxMessage, StoredFile
 from .users import ROLES, User, UserRole
 
 __all__ = [
-    "AuditEvent", "BUDGET_CATEGORIES", "BudgetLine", "Clinic", "Conference", "FundedItem",
-    "OutboxMessage", "ROLES", "StoredFile", "User", "UserRole",
+    "APPLICATION_STATES", "Application", "ApplicationComment", "ApplicationDocument", "AuditEvent",
+    "BUDGET_CATEGORIES", "BudgetLine", "Clinic", "Conference", "ConferenceReport", "DOCUMENT_KINDS",
+    "ExchangeRate", "FundedItem", "OutboxMessage", "PARTICIPATION", "ROLES", "SHARING_METHODS",
+    "StoredFile", "User", "UserRole", "VISA_OUTCOMES",
 ]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import current_app
-from sqlalchemy import DateTime, Text
+from sqlalchemy import DateTime, String, Text
 from sqlalchemy.types import TypeDecorator
 
 
@@ -79,3 +80,16 @@ class EncryptedDate(TypeDecorator[dt.date]):
     def process_result_value(self, value: str | None, dialect: Any) -> dt.date | None:
         text = EncryptedText().process_result_value(value, dialect)
         return dt.date.fromisoformat(text) if text else None
+
+
+class DecimalText(TypeDecorator[Decimal]):
+    """An exact decimal kept as text: SQLite has no exact decimal type, and rates must not drift."""
+
+    impl = String(40)
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect: Any) -> str | None:
+        return None if value is None else str(Decimal(value))
+
+    def process_result_value(self, value: str | None, dialect: Any) -> Decimal | None:
+        return None if value is None else Decimal(value)

@@ -2,16 +2,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectChoice, SelectMultipleField
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms import SelectChoice
 
+from ...forms import MultiCheckboxField
 from ...labels import ROLE_LABELS
 from ...models import ROLES
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class RolesForm(FlaskForm):

@@ -5,38 +5,80 @@ A built-in module: it reaches the core only through the hooks below and the shar
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from flask import Blueprint
+import click
+from flask import Blueprint, Flask, current_app, url_for
+from flask.cli import with_appcontext
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
 
+from ...extensions import db
 from ...hookspecs import hookimpl
+from ...models import Application
 from ...modules import DashboardCard, NavEntry
 from ...permissions import has_role
 
 ROLES = ("doctor", "staff")
+IN_PROGRESS = ("draft", "submitted", "changes_requested", "approved")
 
 
 @hookimpl
 def portal_blueprints() -> list[Blueprint]:
+    from . import labels  # noqa: F401  (names the module's states and actions for timelines)
     from .views import bp
 
     return [bp]
 
 
 @hookimpl
+def portal_init_app(app: Flask) -> None:
+    app.cli.add_command(remind_command)
+
+
+@hookimpl
 def portal_navigation(user: Any) -> list[NavEntry]:
-    if not has_role(user, *ROLES):
-        return []
-    return [NavEntry(_l("Applications"), "applications.index", order=20)]
+    entries = []
+    if has_role(user, "doctor"):
+        entries.append(NavEntry(_l("My applications"), "applications.index", order=20))
+    if has_role(user, "staff"):
+        entries.append(NavEntry(_l("Review applications"), "applications.queue", order=21))
+    return entries
 
 
 @hookimpl
 def portal_dashboard_cards(user: Any) -> list[DashboardCard]:
-    if not has_role(user, *ROLES):
-        return []
-    return [DashboardCard(
-        _l("Conference support"),
-        _l("Apply for conference support and follow the decision."),
-        "applications.index", _l("Go to applications"), order=20,
-    )]
+    from . import services
+
+    cards = []
+    if has_role(user, "doctor"):
+        mine = db.session.scalar(select(func.count()).select_from(Application).where(
+            Application.beneficiary_id == user.id, Application.status.in_(IN_PROGRESS)))
+        cards.append(DashboardCard(
+            _l("Conference support"),
+            _l("Apply for support to attend a conference, and follow your applications."),
+            "applications.index", _l("My applications"), count=mine, order=20,
+        ))
+    if has_role(user, "staff"):
+        cards.append(DashboardCard(
+            _l("Applications to review"),
+            _l("Submitted applications waiting for a decision."),
+            "applications.queue", _l("Open the review queue"), count=services.count_waiting(), order=21,
+        ))
+    return cards
+
+
+@click.command("remind")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Pretend it is this day (for testing a schedule).")
+@with_appcontext
+def remind_command(today: dt.datetime | None) -> None:
+    """E-mail doctors whose post-conference report is overdue (at most once a day each)."""
+    from . import services
+
+    day = today.date() if today else dt.date.today()
+    with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
+        sent = services.send_report_reminders(
+            day, lambda application: url_for("applications.report", application_id=application.id, _external=True))
+    click.echo(f"report reminders sent: {sent}")

@@ -1,14 +1,605 @@
+"""Doctors apply and report back; staff review and decide inline."""
+
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+import datetime as dt
+from typing import Any
 
-from ...permissions import allow
-from . import ROLES
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import aliased, joinedload, selectinload
+from werkzeug.wrappers import Response
+from wtforms import SelectChoice
+
+from ... import audit, permissions, storage
+from ...extensions import db, htmx
+from ...models import BUDGET_CATEGORIES, Application, ApplicationDocument, Clinic, Conference, User
+from ...models.types import utcnow
+from ...money import AmountError, base_currency, rates_on, to_minor, total_in_base
+from ...permissions import allow, is_staff
+from ..catalogue import services as catalogue
+from ..pages import INVALID, form_page, safe_next
+from . import ROLES, services
+from .forms import (
+    ApplicationForm,
+    ApproveForm,
+    CancelForm,
+    CommentForm,
+    DeclineForm,
+    DocumentForm,
+    ReportForm,
+    RequestChangesForm,
+    ReturnReportForm,
+    VisaForm,
+    budget_lines,
+    fill_budget,
+)
+from .labels import (
+    DOCUMENT_KIND_LABELS,
+    NEXT_STEPS,
+    PARTICIPATION_LABELS,
+    REPORT_STATE_LABELS,
+    SHARING_LABELS,
+    STATE_LABELS,
+    VISA_OUTCOME_LABELS,
+)
 
 bp = Blueprint("applications", __name__, url_prefix="/applications", template_folder="templates")
 
+PER_PAGE = 50
+QUEUE_STATES = ("submitted", "changes_requested", "approved", "declined", "withdrawn", "cancelled", "completed")
+SORTS = {
+    "oldest": lambda: (Application.submitted_at.asc(), Application.id),
+    "newest": lambda: (Application.submitted_at.desc(), Application.id.desc()),
+    "conference": lambda: (Conference.start_date.asc(), Application.id),
+    "doctor": lambda: (func.lower(User.name).asc(), Application.id),
+}
+
+
+@bp.context_processor
+def _labels() -> dict[str, Any]:
+    def label(table: dict[str, Any]) -> Any:
+        return lambda key: str(table.get(key, "—")) if key else "—"
+
+    return {
+        "next_step": label(NEXT_STEPS), "participation_label": label(PARTICIPATION_LABELS),
+        "document_kind_label": label(DOCUMENT_KIND_LABELS),
+        "visa_outcome_label": label(VISA_OUTCOME_LABELS), "report_state_label": label(REPORT_STATE_LABELS),
+        "sharing_label": label(SHARING_LABELS), "budget_categories": BUDGET_CATEGORIES, "now_utc": utcnow,
+    }
+
+
+def _me() -> User:
+    return current_user._get_current_object()  # type: ignore[no-any-return]
+
+
+def _application(application_id: int, *, change: bool = False) -> Application:
+    """The application, if this user may see it (404 otherwise: no hint that it exists)."""
+    application = db.session.get(Application, application_id)
+    if application is None or not permissions.can_see_application(current_user, application):
+        abort(404)
+    if change and not permissions.can_change_application(current_user, application):
+        abort(403)
+    return application
+
+
+def _requested_total(application: Application, rates: dict[str, Any]) -> int | None:
+    return total_in_base([(line.requested_amount, line.requested_currency) for line in application.budget_lines],
+                         rates)
+
+
+# The doctor's side ----------------------------------------------------------------------
 
 @bp.get("/")
 @allow(*ROLES)
-def index() -> str:
-    return render_template("applications/index.html")
+def index() -> Response | str:
+    if not permissions.has_role(current_user, "doctor"):
+        return redirect(url_for("applications.queue"))
+    applications = db.session.scalars(
+        select(Application).where(Application.beneficiary_id == current_user.id)
+        .options(selectinload(Application.budget_lines))
+        .order_by(Application.created_at.desc())
+    ).all()
+    return render_template("applications/index.html", applications=applications, rates=rates_on(),
+                           requested_total=_requested_total)
+
+
+def _conference_choices(search: str = "") -> list[SelectChoice]:
+    """Confirmed conferences not yet over, and the doctor's own proposals."""
+    query = (select(Conference)
+             .where(or_(Conference.confirmed.is_(True), Conference.proposed_by_id == current_user.id),
+                    Conference.end_date >= dt.date.today() - dt.timedelta(days=60))
+             .order_by(Conference.start_date, Conference.name))
+    if search:
+        like = f"%{search.lower()}%"
+        query = query.where(or_(func.lower(Conference.name).like(like), func.lower(Conference.city).like(like),
+                                func.lower(Conference.country).like(like)))
+    choices = [SelectChoice(0, _("— choose a conference —"))]
+    for c in db.session.scalars(query.limit(200)):
+        label = f"{c.name} · {c.city} · {c.start_date:%d.%m.%Y}"
+        choices.append(SelectChoice(c.id, label if c.confirmed else f"{label} ({_('proposed')})"))
+    return choices
+
+
+def _keep_current_choice(form: ApplicationForm, application: Application | None) -> None:
+    if application and not any(choice.value == application.conference_id for choice in form.conference_id.choices):
+        c = application.conference
+        form.conference_id.choices.append(SelectChoice(c.id, f"{c.name} · {c.city} · {c.start_date:%d.%m.%Y}"))
+
+
+@bp.get("/conference-options")
+@allow("doctor")
+def conference_options() -> str:
+    """Search as you type: the matching options for the conference list."""
+    choices = _conference_choices((request.args.get("conference_search") or "").strip())
+    selected = request.args.get("conference_id", type=int)
+    return render_template("applications/_conference_options.html", choices=choices, selected=selected)
+
+
+@bp.post("/estimate")
+@allow(*ROLES)
+def estimate() -> str:
+    """The running total as the doctor types (htmx); the form page shows the same after submit."""
+    form = ApplicationForm(meta={"csrf": False})
+    return render_template("applications/_budget_total.html", totals=_totals_from(form))
+
+
+def _totals_from(form: ApplicationForm) -> dict[str, Any]:
+    lines = []
+    for category in BUDGET_CATEGORIES:
+        entry = form.budget[category]
+        try:
+            amount = entry.amount.data
+        except (TypeError, ValueError):
+            amount = None
+        if amount is not None and amount >= 0 and entry.currency.data:
+            lines.append((amount, entry.currency.data))
+    return _totals(lines)
+
+
+def _totals(lines: list[tuple[Any, str]]) -> dict[str, Any]:
+    """Per-currency sums and their total in the base currency (None when a rate is missing)."""
+    by_currency: dict[str, int] = {}
+    for amount, currency in lines:
+        try:
+            minor = to_minor(amount, currency) if not isinstance(amount, int) else amount
+        except AmountError:
+            continue
+        by_currency[currency] = by_currency.get(currency, 0) + minor
+    base = total_in_base(list((m, c) for c, m in by_currency.items()), rates_on())
+    return {"by_currency": by_currency, "base": base, "base_currency": base_currency()}
+
+
+def _application_form(application: Application | None) -> ApplicationForm:
+    form = ApplicationForm(obj=application)
+    if request.method == "GET" and application is not None:
+        fill_budget(form.budget, {line.category: (line.requested_amount, line.requested_currency)
+                                  for line in application.budget_lines})
+    form.conference_id.choices = _conference_choices((form.conference_search.data or "").strip()
+                                                     if request.form.get("action") == "search" else "")
+    _keep_current_choice(form, application)
+    return form
+
+
+def _save_application(form: ApplicationForm, application: Application | None) -> Application:
+    values = {name: getattr(form, name).data for name in ApplicationForm.DETAIL_FIELDS}
+    if form.proposes_conference():
+        conference = catalogue.save_conference(None, {
+            "name": form.new_conference_name.data, "city": form.new_conference_city.data,
+            "country": form.new_conference_country.data, "start_date": form.new_conference_start.data,
+            "end_date": form.new_conference_end.data, "website": form.new_conference_website.data or None,
+            "organiser": None,
+        }, by=_me())
+        values["conference_id"] = conference.id
+    else:
+        values["conference_id"] = form.conference_id.data
+    return services.save_draft(application, values, budget_lines(form.budget), by=_me())
+
+
+def _edit_page(form: ApplicationForm, application: Application | None) -> Response | tuple[str, int] | str:
+    action = request.form.get("action")
+    if request.method == "POST" and action == "search":  # searching without JavaScript: nothing saved
+        return render_template("applications/form.html", form=form, application=application,
+                               totals=_totals_from(form))
+    if form.validate_on_submit():
+        try:
+            application = _save_application(form, application)
+            if action == "submit":
+                services.submit(application, by=_me())
+                flash(_("Your application has been submitted. We will e-mail you when it is decided."), "success")
+            else:
+                flash(_("Your application has been saved as a draft."), "success")
+        except services.Incomplete as exc:
+            flash(str(exc.message), "error")
+        except services.IllegalTransition as exc:
+            abort(409, description=str(exc.message))
+        return redirect(url_for("applications.detail", application_id=application.id), code=303)
+    return form_page("applications/form.html", form, application=application, totals=_totals_from(form))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@allow("doctor")
+def new() -> Response | tuple[str, int] | str:
+    return _edit_page(_application_form(None), None)
+
+
+@bp.route("/<int:application_id>/edit", methods=["GET", "POST"])
+@allow("doctor")
+def edit(application_id: int) -> Response | tuple[str, int] | str:
+    application = _application(application_id, change=True)
+    if application.status not in services.EDITABLE_STATES:
+        abort(409, description=_("This application can no longer be edited."))
+    return _edit_page(_application_form(application), application)
+
+
+def _doctor_action(application_id: int, action: Any, message: str) -> Response:
+    application = _application(application_id, change=True)
+    try:
+        action(application, by=_me())
+    except services.IllegalTransition as exc:
+        abort(409, description=str(exc.message))
+    except services.Incomplete as exc:
+        flash(str(exc.message), "error")
+    else:
+        flash(message, "success")
+    return redirect(url_for("applications.detail", application_id=application.id), code=303)
+
+
+@bp.post("/<int:application_id>/submit")
+@allow("doctor")
+def submit(application_id: int) -> Response:
+    return _doctor_action(application_id, services.submit,
+                          _("Your application has been submitted. We will e-mail you when it is decided."))
+
+
+@bp.post("/<int:application_id>/withdraw")
+@allow("doctor")
+def withdraw(application_id: int) -> Response:
+    return _doctor_action(application_id, services.withdraw, _("Your application has been withdrawn."))
+
+
+# Detail, documents, comments ---------------------------------------------------------------
+
+def _history(application: Application) -> list[dict[str, Any]]:
+    """Audit entries and comments in one timeline; internal notes only for staff."""
+    entries = [{"at": e.occurred_at, "who": e.actor_name, "event": e} for e in audit.timeline(application)]
+    for comment in application.comments:
+        if comment.internal and not is_staff(current_user):
+            continue
+        entries.append({"at": comment.created_at, "who": comment.author_name, "comment": comment})
+    return sorted(entries, key=lambda entry: entry["at"])
+
+
+def decision_forms(application: Application) -> dict[str, Any]:
+    """The staff forms for one application, prefixed so that many can share a page."""
+    prefix = f"a{application.id}"
+    version = {"version": application.version, "next": request.full_path if request.method == "GET" else None}
+    approve = ApproveForm(prefix=prefix, formdata=None, data=version)
+    fill_budget(approve.approved, {line.category: (line.requested_amount, line.requested_currency)
+                                   for line in application.budget_lines})
+    return {
+        "approve": approve,
+        "changes": RequestChangesForm(prefix=prefix, formdata=None, data=version),
+        "decline": DeclineForm(prefix=prefix, formdata=None, data=version),
+        "cancel": CancelForm(prefix=prefix, formdata=None, data=version),
+        "return_report": ReturnReportForm(prefix=prefix, formdata=None, data=version),
+    }
+
+
+@bp.get("/<int:application_id>")
+@allow(*ROLES)
+def detail(application_id: int) -> str:
+    application = _application(application_id)
+    return _detail_page(application)
+
+
+def _detail_page(application: Application, **forms: Any) -> str:
+    rates = rates_on()
+    context = {
+        "application": application,
+        "history": _history(application),
+        "rates": rates,
+        "requested_total": _requested_total(application, rates),
+        "approved_total": total_in_base([(line.approved_amount, line.approved_currency)
+                                         for line in application.budget_lines
+                                         if line.approved_amount is not None], rates),
+        "can_change": permissions.can_change_application(current_user, application),
+        "report_due": services.report_due(application),
+        "document_form": forms.get("document_form") or DocumentForm(),
+        "comment_form": forms.get("comment_form") or CommentForm(),
+        "visa_form": forms.get("visa_form") or VisaForm(obj=_visa_values(application)),
+        "forms": forms.get("decision") or (decision_forms(application) if is_staff(current_user) else {}),
+    }
+    return render_template("applications/detail.html", **context)
+
+
+def _visa_values(application: Application) -> Any:
+    class Values:
+        appointment_on = application.visa_appointment_on
+        outcome = application.visa_outcome or ""
+
+    return Values
+
+
+@bp.post("/<int:application_id>/documents")
+@allow("doctor")
+def upload_document(application_id: int) -> Response | tuple[str, int]:
+    application = _application(application_id, change=True)
+    form = DocumentForm()
+    if form.validate_on_submit():
+        try:
+            services.add_document(application, form.kind.data, request.files.get(form.file.name), by=_me())
+        except storage.UploadRejected as exc:
+            db.session.rollback()
+            form.file.errors.append(str(exc.message))
+        except services.IllegalTransition as exc:
+            abort(409, description=str(exc.message))
+        else:
+            flash(_("The document has been added."), "success")
+            return redirect(url_for("applications.detail", application_id=application.id) + "#documents", code=303)
+    return _detail_page(application, document_form=form), INVALID
+
+
+def _document(application: Application, document_id: int) -> ApplicationDocument:
+    document = db.session.get(ApplicationDocument, document_id)
+    if document is None or document.application_id != application.id:
+        abort(404)
+    return document
+
+
+@bp.get("/<int:application_id>/documents/<int:document_id>")
+@allow(*ROLES)
+def download_document(application_id: int, document_id: int) -> Response:
+    application = _application(application_id)  # the permission check for the file
+    return storage.send_stored(_document(application, document_id).file)
+
+
+@bp.post("/<int:application_id>/documents/<int:document_id>/delete")
+@allow("doctor")
+def delete_document(application_id: int, document_id: int) -> Response:
+    application = _application(application_id, change=True)
+    try:
+        services.remove_document(application, _document(application, document_id), by=_me())
+    except services.IllegalTransition as exc:
+        abort(409, description=str(exc.message))
+    flash(_("The document has been removed."), "success")
+    return redirect(url_for("applications.detail", application_id=application.id) + "#documents", code=303)
+
+
+@bp.post("/<int:application_id>/comments")
+@allow(*ROLES)
+def comment(application_id: int) -> Response | tuple[str, int]:
+    application = _application(application_id)
+    form = CommentForm()
+    if form.validate_on_submit():
+        internal = bool(form.internal.data) and is_staff(current_user)
+        services.add_comment(application, form.body.data, internal=internal, by=_me())
+        flash(_("Internal note saved.") if internal else _("Comment sent."), "success")
+        return redirect(url_for("applications.detail", application_id=application.id) + "#history", code=303)
+    return _detail_page(application, comment_form=form), INVALID
+
+
+@bp.post("/<int:application_id>/visa")
+@allow("doctor")
+def visa(application_id: int) -> Response | tuple[str, int]:
+    application = _application(application_id, change=True)
+    form = VisaForm()
+    if form.validate_on_submit():
+        try:
+            services.record_visa(application, form.appointment_on.data, form.outcome.data or None, by=_me())
+        except services.IllegalTransition as exc:
+            abort(409, description=str(exc.message))
+        flash(_("Visa details saved."), "success")
+        return redirect(url_for("applications.detail", application_id=application.id), code=303)
+    return _detail_page(application, visa_form=form), INVALID
+
+
+# Staff decisions ------------------------------------------------------------------------
+
+def _decision(application_id: int, form_class: type, decide: Any, message: str) -> Response | tuple[str, int] | str:
+    """Run a staff decision; answer the queue row (htmx) or go back where the form was."""
+    application = _application(application_id)
+    form = form_class(prefix=f"a{application.id}")
+    if form.validate_on_submit():
+        try:
+            decide(application, form)
+        except (services.DecisionConflict, services.IllegalTransition) as exc:
+            db.session.rollback()
+            db.session.refresh(application)
+            if not htmx:
+                abort(409, description=str(exc.message))
+            return _row(application, message=str(exc.message), conflict=True), 409
+        if not htmx:
+            flash(message, "success")
+            return redirect(safe_next(form.next.data, "applications.queue"), code=303)
+        return _row(application, message=message)
+    forms = {**decision_forms(application), _form_key(form): form}
+    if not htmx:
+        return _detail_page(application, decision=forms), INVALID
+    return _row(application, forms=forms, open_form=_form_key(form)), INVALID
+
+
+def _form_key(form: Any) -> str:
+    return {ApproveForm: "approve", RequestChangesForm: "changes", DeclineForm: "decline", CancelForm: "cancel",
+            ReturnReportForm: "return_report"}[type(form)]
+
+
+def _row(application: Application, forms: dict[str, Any] | None = None, **context: Any) -> str:
+    """The queue row after a decision made through htmx, with its message."""
+    return render_template("applications/_queue_row.html", application=application,
+                           total=_requested_total(application, rates_on()),
+                           forms=forms or decision_forms(application), **context)
+
+
+@bp.post("/<int:application_id>/approve")
+@allow("staff")
+def approve(application_id: int) -> Response | tuple[str, int] | str:
+    return _decision(application_id, ApproveForm,
+                     lambda a, f: services.approve(a, budget_lines(f.approved), by=_me(), version=f.version_number()),
+                     _("Application approved. The doctor has been told."))
+
+
+@bp.post("/<int:application_id>/request-changes")
+@allow("staff")
+def request_changes(application_id: int) -> Response | tuple[str, int] | str:
+    return _decision(application_id, RequestChangesForm,
+                     lambda a, f: services.request_changes(a, f.comment.data, by=_me(), version=f.version_number()),
+                     _("Changes requested. The doctor has been told."))
+
+
+@bp.post("/<int:application_id>/decline")
+@allow("staff")
+def decline(application_id: int) -> Response | tuple[str, int] | str:
+    return _decision(application_id, DeclineForm,
+                     lambda a, f: services.decline(a, f.reason.data, by=_me(), version=f.version_number()),
+                     _("Application declined. The doctor has been told."))
+
+
+@bp.post("/<int:application_id>/cancel")
+@allow("staff")
+def cancel(application_id: int) -> Response | tuple[str, int] | str:
+    return _decision(application_id, CancelForm,
+                     lambda a, f: services.cancel(a, f.reason.data, by=_me(), version=f.version_number()),
+                     _("Application cancelled; its amounts are released."))
+
+
+# The queue ---------------------------------------------------------------------------------
+
+def _queue_filters() -> dict[str, Any]:
+    args = request.args
+    status = args.get("status", "submitted")
+    return {
+        "status": status if status in QUEUE_STATES or status == "all" else "submitted",
+        "conference_id": args.get("conference_id", type=int),
+        "clinic_id": args.get("clinic_id", type=int),
+        "date_from": _date_arg("date_from"),
+        "date_to": _date_arg("date_to"),
+        "q": (args.get("q") or "").strip(),
+        "sort": args.get("sort") if args.get("sort") in SORTS else "oldest",
+    }
+
+
+def _date_arg(name: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(request.args.get(name) or "")
+    except ValueError:
+        return None
+
+
+def queue_query(filters: dict[str, Any]) -> Any:
+    """One statement for the page's rows; budget lines come in one more (no N+1)."""
+    doctor = aliased(User)
+    query = (
+        select(Application)
+        .join(Application.conference)
+        .join(doctor, Application.beneficiary_id == doctor.id)
+        .outerjoin(Clinic, doctor.clinic_id == Clinic.id)
+        .where(Application.status != "draft")
+        .options(selectinload(Application.budget_lines),
+                 joinedload(Application.beneficiary).joinedload(User.clinic))
+    )
+    if filters["status"] != "all":
+        query = query.where(Application.status == filters["status"])
+    if filters["conference_id"]:
+        query = query.where(Application.conference_id == filters["conference_id"])
+    if filters["clinic_id"]:
+        query = query.where(doctor.clinic_id == filters["clinic_id"])
+    if filters["date_from"]:
+        query = query.where(Conference.start_date >= filters["date_from"])
+    if filters["date_to"]:
+        query = query.where(Conference.start_date <= filters["date_to"])
+    if filters["q"]:
+        like = f"%{filters['q'].lower()}%"
+        query = query.where(or_(func.lower(doctor.name).like(like), func.lower(doctor.email).like(like),
+                                func.lower(Conference.name).like(like), func.lower(Clinic.name).like(like)))
+    order = SORTS[filters["sort"]]()
+    if filters["sort"] == "doctor":
+        order = (func.lower(doctor.name).asc(), Application.id)
+    return query.order_by(*order)
+
+
+@bp.get("/review")
+@allow("staff")
+def queue() -> str:
+    filters = _queue_filters()
+    page = db.paginate(queue_query(filters), per_page=PER_PAGE, error_out=False)
+    rates = rates_on()
+    return render_template(
+        "applications/queue.html", page=page, filters=filters, rates=rates,
+        totals={a.id: _requested_total(a, rates) for a in page.items},
+        conferences=db.session.scalars(select(Conference).order_by(Conference.start_date.desc()).limit(300)).all(),
+        clinics=db.session.scalars(select(Clinic).order_by(Clinic.name)).all(),
+        states=QUEUE_STATES, state_labels=STATE_LABELS, sorts=SORTS,
+        decision_forms=decision_forms,
+    )
+
+
+# Post-conference report -----------------------------------------------------------------
+
+@bp.route("/<int:application_id>/report", methods=["GET", "POST"])
+@allow(*ROLES)
+def report(application_id: int) -> Response | tuple[str, int] | str:
+    application = _application(application_id)
+    existing = application.report
+    can_write = (permissions.can_change_application(current_user, application) and services.report_due(application)
+                 and not (existing and existing.status in ("submitted", "accepted")))
+    form = ReportForm(obj=existing)
+    if request.method == "POST":
+        if not can_write:
+            abort(409, description=_("The report cannot be changed now."))
+        if form.validate_on_submit():
+            values = {name: getattr(form, name).data for name in ("learned", "shared_by", "shared_on",
+                                                                   "colleagues_reached")}
+            try:
+                services.submit_report(application, values, request.files.get(form.certificate.name), by=_me())
+            except storage.UploadRejected as exc:
+                db.session.rollback()
+                form.certificate.errors.append(str(exc.message))
+            except services.Incomplete as exc:
+                db.session.rollback()
+                form.certificate.errors.append(str(exc.message))
+            else:
+                flash(_("Thank you: your report has been sent to the programme team."), "success")
+                return redirect(url_for("applications.detail", application_id=application.id), code=303)
+    return form_page("applications/report.html", form, application=application, can_write=can_write,
+                     forms=decision_forms(application) if is_staff(current_user) else {})
+
+
+@bp.get("/<int:application_id>/report/certificate")
+@allow(*ROLES)
+def certificate(application_id: int) -> Response:
+    application = _application(application_id)
+    if application.report is None or application.report.certificate is None:
+        abort(404)
+    return storage.send_stored(application.report.certificate)
+
+
+@bp.post("/<int:application_id>/report/accept")
+@allow("staff")
+def accept_report(application_id: int) -> Response:
+    application = _application(application_id)
+    form = ReturnReportForm(prefix=f"a{application.id}")
+    try:
+        services.accept_report(application, by=_me(), version=form.version_number())
+    except (services.DecisionConflict, services.IllegalTransition) as exc:
+        abort(409, description=str(exc.message))
+    flash(_("Report accepted: the application is completed."), "success")
+    return redirect(url_for("applications.detail", application_id=application.id), code=303)
+
+
+@bp.post("/<int:application_id>/report/return")
+@allow("staff")
+def return_report(application_id: int) -> Response | tuple[str, int] | str:
+    application = _application(application_id)
+    form = ReturnReportForm(prefix=f"a{application.id}")
+    if form.validate_on_submit():
+        try:
+            services.return_report(application, form.comment.data, by=_me())
+        except services.IllegalTransition as exc:
+            abort(409, description=str(exc.message))
+        flash(_("The report has been sent back to the doctor."), "success")
+        return redirect(url_for("applications.detail", application_id=application.id), code=303)
+    return form_page("applications/report.html", ReportForm(obj=application.report), application=application,
+                     can_write=False, forms={**decision_forms(application), "return_report": form})

@@ -17,6 +17,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
+from ...forms import strip
+
 MIN_PASSWORD = 10
 
 
@@ -46,7 +48,7 @@ def new_password_fields() -> tuple[PasswordField, PasswordField]:
 
 class RegisterForm(FlaskForm):
     name = StringField(_l("Full name"), validators=[DataRequired(_l("Enter your name.")), Length(max=200)],
-                       filters=[lambda v: v.strip() if v else v])
+                       filters=[strip])
     email = email_field()
     password, confirm = new_password_fields()
 
@@ -77,7 +79,7 @@ def _not_in_future(form: FlaskForm, field: DateField) -> None:
 
 class ProfileForm(FlaskForm):
     name = StringField(_l("Full name"), validators=[DataRequired(_l("Enter your name.")), Length(max=200)],
-                       filters=[lambda v: v.strip() if v else v])
+                       filters=[strip])
     preferred_language = SelectField(_l("Language of the portal and e-mails"),
                                      choices=[SelectChoice("en", "English"), SelectChoice("ru", "Русский")])
     phone = TelField(_l("Phone"), validators=[Optional(), Length(max=50)])

@@ -7,20 +7,18 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, StringField, TextAreaField, URLField
 from wtforms.validators import URL, DataRequired, Length, Optional, ValidationError
 
-
-def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
+from ...forms import strip
 
 
 def text(label: Any, max_length: int, required: Any = None, area: bool = False) -> StringField:
     """A trimmed text field; ``required`` is the message shown when it is left empty."""
     first = DataRequired(required) if required else Optional()
     field = TextAreaField if area else StringField
-    return field(label, validators=[first, Length(max=max_length)], filters=[_strip])
+    return field(label, validators=[first, Length(max=max_length)], filters=[strip])
 
 
 def website() -> URLField:
-    return URLField(_l("Website"), description=_l("Optional."), filters=[_strip], validators=[
+    return URLField(_l("Website"), description=_l("Optional."), filters=[strip], validators=[
         Optional(), URL(message=_l("Enter a full web address, starting with https://.")), Length(max=300)])
 
 

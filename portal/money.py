@@ -1,0 +1,88 @@
+"""Exact money: integer minor units beside an ISO 4217 code; Decimal only to show or convert."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from babel.numbers import get_currency_precision
+from flask import current_app
+from flask_babel import format_currency
+from sqlalchemy import select
+
+from .extensions import db
+from .models import ExchangeRate
+
+# The currencies the forms offer; any ISO 4217 code works in the model.
+CURRENCIES = ("GBP", "EUR", "USD", "CHF", "RUB", "SEK", "DKK", "NOK", "PLN", "CZK", "CAD", "AUD", "JPY", "CNY")
+
+
+class AmountError(ValueError):
+    """An amount that cannot be money in its currency (too many decimals, negative)."""
+
+
+def exponent(currency: str) -> int:
+    return get_currency_precision(currency)
+
+
+def to_minor(amount: Decimal, currency: str) -> int:
+    """12.34 EUR → 1234; refuses fractions the currency does not have."""
+    try:
+        scaled = Decimal(amount).scaleb(exponent(currency))
+    except InvalidOperation as exc:
+        raise AmountError(str(amount)) from exc
+    if scaled != scaled.to_integral_value():
+        raise AmountError(str(amount))
+    if scaled < 0:
+        raise AmountError(str(amount))
+    return int(scaled)
+
+
+def from_minor(minor: int, currency: str) -> Decimal:
+    return Decimal(minor).scaleb(-exponent(currency))
+
+
+def format_minor(minor: int | None, currency: str | None) -> str:
+    """1234, "EUR" → "€12.34" in the reader's locale."""
+    if minor is None or currency is None:
+        return "—"
+    return format_currency(from_minor(minor, currency), currency)
+
+
+def base_currency() -> str:
+    return current_app.config["BASE_CURRENCY"]
+
+
+def rates_on(day: dt.date | None = None) -> dict[str, Decimal]:
+    """The rate in force on ``day`` for every currency: one query, for a whole page."""
+    day = day or dt.date.today()
+    base = base_currency()
+    rows = db.session.execute(
+        select(ExchangeRate.currency, ExchangeRate.rate)
+        .where(ExchangeRate.base_currency == base, ExchangeRate.valid_from <= day)
+        .order_by(ExchangeRate.currency, ExchangeRate.valid_from)
+    ).all()
+    rates = {currency: rate for currency, rate in rows}  # the latest valid_from wins
+    rates[base] = Decimal(1)
+    return rates
+
+
+def to_base_minor(minor: int, currency: str, rates: dict[str, Decimal]) -> int | None:
+    """Convert to the base currency's minor units; None when no rate is known."""
+    rate = rates.get(currency)
+    if rate is None:
+        return None
+    base_amount = from_minor(minor, currency) * rate
+    return to_minor(base_amount.quantize(Decimal(1).scaleb(-exponent(base_currency())), ROUND_HALF_UP),
+                    base_currency())
+
+
+def total_in_base(lines: list[tuple[int, str]], rates: dict[str, Decimal]) -> int | None:
+    """The sum of (minor, currency) pairs in the base currency; None if any rate is missing."""
+    total = 0
+    for minor, currency in lines:
+        converted = to_base_minor(minor, currency, rates)
+        if converted is None:
+            return None
+        total += converted
+    return total
