@@ -100,3 +100,12 @@ def test_doctors_cannot_edit_conferences(client, login, make_user, make_conferen
     conference = make_conference()
     login(make_user(roles=["doctor"]))
     assert client.get(f"/conferences/{conference.id}/edit").status_code == 403
+
+
+def test_percent_and_underscore_in_a_search_are_literal(client, login, make_user, make_conference):
+    make_conference(name="Meeting 100% Online")
+    make_conference(name="Other Meeting")
+    login(make_user())
+    assert "Other Meeting" not in client.get("/conferences?q=%25").get_data(as_text=True)
+    assert "Meeting 100% Online" in client.get("/conferences?q=100%25").get_data(as_text=True)
+    assert "Meeting" not in client.get("/conferences?q=_").get_data(as_text=True).split("<tbody")[1]

@@ -55,3 +55,19 @@ def sign_in(live_server: Any) -> Callable[..., None]:
         expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
     return _sign_in
+
+
+class ConsoleErrors(list[str]):
+    """Script errors, CSP violations and failed loads (they show as console errors) on watched pages."""
+
+    def watch(self, page: Page) -> Page:
+        page.on("console", lambda message: self.append(f"{page.url}: {message.text}")
+                if message.type == "error" else None)
+        page.on("pageerror", lambda error: self.append(f"{page.url}: {error.message}"))
+        return page
+
+
+@pytest.fixture
+def console_errors() -> ConsoleErrors:
+    """``console_errors.watch(page)``; assert ``console_errors == []`` at the end of the test."""
+    return ConsoleErrors()

@@ -3,13 +3,14 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from ... import audit
 from ...extensions import db
 from ...models import ROLES, User, UserRole
 from ...permissions import allow
+from ...search import matches_any
 from ..pages import form_page
 from . import services
 from .forms import RolesForm
@@ -26,8 +27,7 @@ def users() -> str:
     role = request.args.get("role") or ""
     query = select(User).order_by(User.name, User.id)
     if q:
-        like = f"%{q.lower()}%"
-        query = query.where(or_(func.lower(User.name).like(like), func.lower(User.email).like(like)))
+        query = query.where(matches_any([User.name, User.email], q))
     if role in ROLES:
         query = query.where(User.id.in_(select(UserRole.user_id).where(UserRole.role == role)))
     page = db.paginate(query, per_page=PER_PAGE, error_out=False)

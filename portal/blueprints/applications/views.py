@@ -19,6 +19,7 @@ from ...models import BUDGET_CATEGORIES, Application, ApplicationDocument, Clini
 from ...models.types import utcnow
 from ...money import AmountError, base_currency, rates_on, to_minor, total_in_base
 from ...permissions import allow, is_staff
+from ...search import matches_any
 from ..catalogue import services as catalogue
 from ..pages import INVALID, form_page, safe_next
 from . import ROLES, services
@@ -113,9 +114,7 @@ def _conference_choices(search: str = "") -> list[SelectChoice]:
                     Conference.end_date >= dt.date.today() - dt.timedelta(days=60))
              .order_by(Conference.start_date, Conference.name))
     if search:
-        like = f"%{search.lower()}%"
-        query = query.where(or_(func.lower(Conference.name).like(like), func.lower(Conference.city).like(like),
-                                func.lower(Conference.country).like(like)))
+        query = query.where(matches_any([Conference.name, Conference.city, Conference.country], search))
     choices = [SelectChoice(0, _("— choose a conference —"))]
     for c in db.session.scalars(query.limit(200)):
         label = f"{c.name} · {c.city} · {c.start_date:%d.%m.%Y}"
@@ -511,9 +510,7 @@ def queue_query(filters: dict[str, Any]) -> Any:
     if filters["date_to"]:
         query = query.where(Conference.start_date <= filters["date_to"])
     if filters["q"]:
-        like = f"%{filters['q'].lower()}%"
-        query = query.where(or_(func.lower(doctor.name).like(like), func.lower(doctor.email).like(like),
-                                func.lower(Conference.name).like(like), func.lower(Clinic.name).like(like)))
+        query = query.where(matches_any([doctor.name, doctor.email, Conference.name, Clinic.name], filters["q"]))
     order = SORTS[filters["sort"]]()
     if filters["sort"] == "doctor":
         order = (func.lower(doctor.name).asc(), Application.id)

@@ -5,13 +5,14 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from werkzeug.wrappers import Response
 
 from ... import audit
 from ...extensions import db, htmx
 from ...models import Clinic, Conference
 from ...permissions import SIGNED_IN, allow, is_staff
+from ...search import matches_any
 from ..pages import INVALID, form_page
 from . import services
 from .forms import ClinicForm, ConferenceForm
@@ -24,8 +25,7 @@ PER_PAGE = 50
 def _search(query: Any, columns: list[Any], q: str) -> Any:
     if not q:
         return query
-    like = f"%{q.lower()}%"
-    return query.where(or_(*(func.lower(c).like(like) for c in columns)))
+    return query.where(matches_any(columns, q))
 
 
 # Clinics ------------------------------------------------------------------------------
