@@ -20,7 +20,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from sqlalchemy import select
 
-from .extensions import db
+from .extensions import FORMAT_LOCALES, db
 from .models import OutboxMessage, User
 from .models.types import utcnow
 
@@ -34,7 +34,7 @@ def queue_mail(to: User | str, template: str, *, language: str | None = None, **
         recipient = to
     language = language or current_app.config["BABEL_DEFAULT_LOCALE"]
     context.setdefault("organisation", current_app.config["ORGANISATION_NAME"])
-    with force_locale(language):
+    with force_locale(FORMAT_LOCALES.get(language, language)):
         subject = render_template(f"mail/{template}.subject.txt", **context).strip()
         body = render_template(f"mail/{template}.txt", **context)
     message = OutboxMessage(recipient=recipient, subject=subject, body_text=body, language=language)
