@@ -17,6 +17,10 @@ from .models import ExchangeRate
 CURRENCIES = ("GBP", "EUR", "USD", "CHF", "RUB", "SEK", "DKK", "NOK", "PLN", "CZK", "CAD", "AUD", "JPY", "CNY")
 
 
+# No single amount in this programme comes near this; anything above is a typing slip.
+MAX_AMOUNT = Decimal(100_000_000)
+
+
 class AmountError(ValueError):
     """An amount that cannot be money in its currency (too many decimals, negative)."""
 
@@ -28,6 +32,8 @@ def exponent(currency: str) -> int:
 def to_minor(amount: Decimal, currency: str) -> int:
     """12.34 EUR → 1234; refuses fractions the currency does not have."""
     try:
+        if not Decimal(amount).is_finite() or abs(Decimal(amount)) > MAX_AMOUNT:
+            raise AmountError(str(amount))
         scaled = Decimal(amount).scaleb(exponent(currency))
     except InvalidOperation as exc:
         raise AmountError(str(amount)) from exc

@@ -149,3 +149,13 @@ def test_withdraw(client, login, make_application, make_user):
     assert client.post(f"/applications/{application.id}/withdraw").status_code == 303
     assert db.session.get(Application, application.id).status == "withdrawn"
     assert client.post(f"/applications/{application.id}/withdraw").status_code == 409
+
+
+def test_the_running_total_survives_nonsense(client, login, make_user):
+    login(make_user(roles=["doctor"]))
+    response = client.htmx_post("/applications/estimate", data={
+        "budget-registration-amount": "abc", "budget-registration-currency": "EUR",
+        "budget-travel-amount": "1e999", "budget-travel-currency": "<b>X</b>",
+        "budget-visa-amount": "12.345", "budget-visa-currency": "GBP"})
+    assert response.status_code == 200
+    assert "<b>X</b>" not in response.get_data(as_text=True)

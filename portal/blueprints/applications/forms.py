@@ -25,7 +25,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from ...forms import MultiCheckboxField, strip
 from ...labels import BUDGET_CATEGORY_LABELS
 from ...models import BUDGET_CATEGORIES, DOCUMENT_KINDS, PARTICIPATION, SHARING_METHODS
-from ...money import CURRENCIES, AmountError, from_minor, to_minor
+from ...money import CURRENCIES, MAX_AMOUNT, AmountError, from_minor, to_minor
 from ...storage import DOCUMENT_MAX_MB
 from .labels import DOCUMENT_KIND_LABELS, PARTICIPATION_LABELS, SHARING_LABELS
 
@@ -40,12 +40,13 @@ class AmountForm(Form):
     """One budget category: an amount and its currency."""
 
     amount = DecimalField(_l("Amount"), places=None, validators=[
-        Optional(), NumberRange(min=0, message=_l("The amount cannot be negative."))],
+        Optional(), NumberRange(min=0, message=_l("The amount cannot be negative.")),
+        NumberRange(max=MAX_AMOUNT, message=_l("That amount is too large."))],
         render_kw={"inputmode": "decimal"})
     currency = SelectField(_l("Currency"), choices=currency_choices, default="EUR")
 
     def validate_amount(self, field: DecimalField) -> None:
-        if field.data is not None:
+        if field.data is not None and not field.errors:
             try:
                 to_minor(field.data, self.currency.data)
             except AmountError:

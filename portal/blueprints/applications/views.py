@@ -17,7 +17,7 @@ from ... import audit, permissions, storage
 from ...extensions import db, htmx
 from ...models import BUDGET_CATEGORIES, Application, ApplicationDocument, Clinic, Conference, User
 from ...models.types import utcnow
-from ...money import AmountError, base_currency, rates_on, to_minor, total_in_base
+from ...money import CURRENCIES, AmountError, base_currency, rates_on, to_minor, total_in_base
 from ...permissions import allow, is_staff
 from ...search import matches_any
 from ..catalogue import services as catalogue
@@ -116,16 +116,19 @@ def _conference_choices(search: str = "") -> list[SelectChoice]:
     if search:
         query = query.where(matches_any([Conference.name, Conference.city, Conference.country], search))
     choices = [SelectChoice(0, _("— choose a conference —"))]
-    for c in db.session.scalars(query.limit(200)):
-        label = f"{c.name} · {c.city} · {c.start_date:%d.%m.%Y}"
-        choices.append(SelectChoice(c.id, label if c.confirmed else f"{label} ({_('proposed')})"))
+    choices.extend(_conference_choice(c) for c in db.session.scalars(query.limit(200)))
     return choices
 
 
+def _conference_choice(conference: Conference) -> SelectChoice:
+    label = f"{conference.name} · {conference.city} · {conference.start_date:%d.%m.%Y}"
+    return SelectChoice(conference.id, label if conference.confirmed else f"{label} ({_('proposed')})")
+
+
 def _keep_current_choice(form: ApplicationForm, application: Application | None) -> None:
+    """An application's conference stays selectable even once it is past or filtered out."""
     if application and not any(choice.value == application.conference_id for choice in form.conference_id.choices):
-        c = application.conference
-        form.conference_id.choices.append(SelectChoice(c.id, f"{c.name} · {c.city} · {c.start_date:%d.%m.%Y}"))
+        form.conference_id.choices.append(_conference_choice(application.conference))
 
 
 @bp.get("/conference-options")
@@ -146,28 +149,20 @@ def estimate() -> str:
 
 
 def _totals_from(form: ApplicationForm) -> dict[str, Any]:
-    lines = []
+    """Per-currency sums of what was typed (unusable amounts left out) and their total in
+    the base currency (None when a rate is missing)."""
+    by_currency: dict[str, int] = {}
     for category in BUDGET_CATEGORIES:
         entry = form.budget[category]
+        amount, currency = entry.amount.data, entry.currency.data
+        if amount is None or currency not in CURRENCIES:
+            continue
         try:
-            amount = entry.amount.data
-        except (TypeError, ValueError):
-            amount = None
-        if amount is not None and amount >= 0 and entry.currency.data:
-            lines.append((amount, entry.currency.data))
-    return _totals(lines)
-
-
-def _totals(lines: list[tuple[Any, str]]) -> dict[str, Any]:
-    """Per-currency sums and their total in the base currency (None when a rate is missing)."""
-    by_currency: dict[str, int] = {}
-    for amount, currency in lines:
-        try:
-            minor = to_minor(amount, currency) if not isinstance(amount, int) else amount
+            minor = to_minor(amount, currency)
         except AmountError:
             continue
         by_currency[currency] = by_currency.get(currency, 0) + minor
-    base = total_in_base(list((m, c) for c, m in by_currency.items()), rates_on())
+    base = total_in_base([(minor, currency) for currency, minor in by_currency.items()], rates_on())
     return {"by_currency": by_currency, "base": base, "base_currency": base_currency()}
 
 
