@@ -8,7 +8,7 @@ PORT   ?= 5000
 # PostgreSQL for the second test run; override to point elsewhere.
 PG_TEST_URL ?= postgresql+psycopg:///portal_test
 
-.PHONY: run test test-sqlite test-postgres setup install translations db demo clean extract-messages
+.PHONY: run test test-sqlite test-postgres bench setup install translations db demo clean extract-messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ test-sqlite: install translations
 
 test-postgres: install translations
 	$(BIN)/python tests/run_suites.py --only postgres --pg-url "$(PG_TEST_URL)"
+
+# Performance targets, as ratios against a baseline measured in the same run.
+bench: install translations
+	$(BIN)/python bench/letters.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache portal/translations/*/LC_MESSAGES/*.mo

@@ -85,6 +85,10 @@ ACTION_LABELS: dict[str, Any] = {
     "conference_proposed": _l("Conference proposed"),
     "conference_confirmed": _l("Conference confirmed"),
     "conference_updated": _l("Conference updated"),
+    "letter_issued": _l("Letter issued"),
+    "letter_superseded": _l("Letter superseded by a newer one"),
+    "letter_revoked": _l("Letter revoked"),
+    "organisation_updated": _l("Organisation settings changed"),
 }
 
 
@@ -94,6 +98,9 @@ STATE_LABELS: dict[str, Any] = {
     "inactive": _l("deactivated"),
     "proposed": _l("proposed"),
     "confirmed": _l("confirmed"),
+    "valid": _l("valid"),
+    "superseded": _l("superseded"),
+    "revoked": _l("revoked"),
 }
 
 

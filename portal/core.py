@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
-from . import audit, cli, permissions
+from . import audit, cli, letters, permissions
 from .blueprints.pages import field_errors, url_for_page
 from .extensions import babel, csrf, current_language, db, htmx, limiter, login_manager, migrate, select_locale
 from .labels import budget_category_label, role_label
@@ -34,6 +34,7 @@ def init_core(app: Flask) -> None:
 
     for name in CORE_BLUEPRINTS:
         app.register_blueprint(importlib.import_module(f"portal.blueprints.{name}").bp)
+    app.register_blueprint(letters.bp)
 
     pm = build_plugin_manager(app)
     app.extensions["portal_modules"] = pm
@@ -53,6 +54,7 @@ def init_core(app: Flask) -> None:
         current_language=current_language,
         url_for_page=url_for_page,
         field_errors=field_errors,
+        letter_panel=letters.views.letter_panel,
     )
     _register_error_pages(app)
     cli.register(app)

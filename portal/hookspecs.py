@@ -13,6 +13,7 @@ import pluggy
 if TYPE_CHECKING:
     from flask import Blueprint, Flask
 
+    from .letters.kinds import LetterKind
     from .modules import DashboardCard, NavEntry
 
 hookspec = pluggy.HookspecMarker("portal")
@@ -51,4 +52,14 @@ def portal_dashboard_cards(user: Any) -> list[DashboardCard]:
 
     A card is ``portal.modules.DashboardCard``: a title, a line of text, a link and
     optionally a count; keep each to a cheap query.
+    """
+
+
+@hookspec
+def portal_letter_kinds() -> list[LetterKind]:
+    """Return the kinds of letter this module offers (``portal.letters.LetterKind``).
+
+    Each kind names its template, how to load its subject, the facts it certifies (plain
+    values), what is missing before it can be issued, and who may download and revoke it.
+    The core numbers, renders, records and verifies every letter the same way.
     """

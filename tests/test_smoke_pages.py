@@ -11,6 +11,7 @@ def test_pages_open_for_each_role(client, login, make_user, make_clinic, make_co
     login(user)
     for url in ["/", "/profile", "/password", "/conferences", "/conferences/new", "/clinics",
                 f"/clinics/{clinic.id}/edit", f"/conferences/{conference.id}/edit", "/admin/users",
-                f"/admin/users/{user.id}", "/applications/", "/applications/new", "/applications/review", "/expenses/", "/visits/", "/donors/"]:
+                f"/admin/users/{user.id}", "/admin/organisation", "/applications/", "/applications/new",
+                "/applications/review", "/expenses/", "/visits/", "/donors/"]:
         response = client.get(url, follow_redirects=True)
         assert response.status_code in (200, 403), (url, response.status_code)

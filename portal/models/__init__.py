@@ -13,13 +13,15 @@ from .applications import (
 )
 from .catalogue import Clinic, Conference
 from .funding import BUDGET_CATEGORIES, BudgetLine, FundedItem
+from .letters import LETTER_STATES, Letter, OrganisationSettings
 from .money import ExchangeRate
 from .records import AuditEvent, OutboxMessage, StoredFile
 from .users import ROLES, User, UserRole
 
 __all__ = [
-    "APPLICATION_STATES", "Application", "ApplicationComment", "ApplicationDocument", "AuditEvent",
+    "Application", "APPLICATION_STATES", "ApplicationComment", "ApplicationDocument", "AuditEvent",
     "BUDGET_CATEGORIES", "BudgetLine", "Clinic", "Conference", "ConferenceReport", "DOCUMENT_KINDS",
-    "ExchangeRate", "FundedItem", "OutboxMessage", "PARTICIPATION", "ROLES", "SHARING_METHODS",
-    "StoredFile", "User", "UserRole", "VISA_OUTCOMES",
+    "ExchangeRate", "FundedItem", "Letter", "LETTER_STATES", "OrganisationSettings",
+    "OutboxMessage", "PARTICIPATION", "ROLES", "SHARING_METHODS", "StoredFile", "User", "UserRole",
+    "VISA_OUTCOMES",
 ]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import current_app
-from sqlalchemy import DateTime, String, Text
+from sqlalchemy import DateTime, LargeBinary, String, Text
 from sqlalchemy.types import TypeDecorator
 
 
@@ -93,3 +94,37 @@ class DecimalText(TypeDecorator[Decimal]):
 
     def process_result_value(self, value: str | None, dialect: Any) -> Decimal | None:
         return None if value is None else Decimal(value)
+
+
+class EncryptedBytes(TypeDecorator[bytes]):
+    """Bytes encrypted with the field key (a letter's PDF holds a passport number)."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def process_bind_param(self, value: bytes | None, dialect: Any) -> bytes | None:
+        return None if value is None else field_cipher().encrypt(value)
+
+    def process_result_value(self, value: bytes | None, dialect: Any) -> bytes | None:
+        if value is None:
+            return None
+        try:
+            return field_cipher().decrypt(bytes(value))
+        except InvalidToken as exc:
+            raise RuntimeError("cannot decrypt a protected field: check FIELD_ENCRYPTION_KEYS") from exc
+
+
+class EncryptedJSON(TypeDecorator[Any]):
+    """A JSON value kept encrypted (facts a letter certifies, passport number included)."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> str | None:
+        if value is None:
+            return None
+        return EncryptedText().process_bind_param(json.dumps(value, sort_keys=True, ensure_ascii=False), dialect)
+
+    def process_result_value(self, value: str | None, dialect: Any) -> Any:
+        text = EncryptedText().process_result_value(value, dialect)
+        return None if text is None else json.loads(text)

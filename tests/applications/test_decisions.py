@@ -44,7 +44,7 @@ def test_approve_inline_with_htmx_and_adjusted_amounts(client, login, staff, mak
     assert "approved" in row and "Application approved." in row
     application = db.session.get(Application, application.id)
     assert application.status == "approved" and application.decided_by_id == staff.id
-    assert {(l.category, l.approved_amount, l.approved_currency) for l in application.budget_lines} == {
+    assert {(line.category, line.approved_amount, line.approved_currency) for line in application.budget_lines} == {
         ("registration", 60000, "EUR"), ("travel", 40000, "EUR")}
     mail = db.session.scalars(select(OutboxMessage)).one()
     assert mail.recipient == doctor.email and mail.language == "ru"

@@ -32,7 +32,8 @@ def test_a_doctor_saves_a_draft_then_submits(client, login, make_user, make_conf
     assert response.status_code == 303
     application = db.session.scalars(select(Application)).one()
     assert application.status == "draft" and application.beneficiary_id == doctor.id
-    assert {(l.category, l.requested_amount, l.requested_currency) for l in application.budget_lines} == {
+    assert {(line.category, line.requested_amount, line.requested_currency)
+            for line in application.budget_lines} == {
         ("registration", 65000, "EUR"), ("travel", 42050, "EUR"), ("visa", 8000, "GBP")}
     assert db.session.scalars(select(OutboxMessage)).all() == []  # a draft tells no one
 

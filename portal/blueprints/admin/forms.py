@@ -2,12 +2,34 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectChoice
+from wtforms import BooleanField, FileField, SelectChoice, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from ...forms import MultiCheckboxField
+from ...forms import MultiCheckboxField, strip
 from ...labels import ROLE_LABELS
 from ...models import ROLES
 
 
 class RolesForm(FlaskForm):
     roles = MultiCheckboxField(_l("Roles"), choices=[SelectChoice(r, ROLE_LABELS[r]) for r in ROLES])
+
+
+class OrganisationForm(FlaskForm):
+    name = StringField(_l("Organisation name"), filters=[strip], validators=[
+        DataRequired(_l("Enter the organisation's name.")), Length(max=200)])
+    address = TextAreaField(_l("Address"), filters=[strip], validators=[Optional(), Length(max=1000)],
+                            description=_l("One line per line of the letterhead."))
+    charity_number = StringField(_l("Charity number"), filters=[strip], validators=[Optional(), Length(max=50)])
+    signatory_name = StringField(_l("Signatory's name"), filters=[strip], validators=[Optional(), Length(max=200)])
+    signatory_title = StringField(_l("Signatory's title"), filters=[strip], validators=[Optional(), Length(max=200)])
+    reference_prefix = StringField(_l("Reference prefix"), filters=[strip, lambda v: v.upper() if v else v],
+                                   description=_l("Letters are numbered PREFIX-YEAR-0001."), validators=[
+        DataRequired(_l("Enter a prefix.")),
+        Regexp(r"^[A-Z0-9]{1,10}$", message=_l("Use 1 to 10 letters A–Z or digits."))])
+    logo = FileField(_l("Logo"), description=_l("PNG or JPEG, at most 1 MB. Leave empty to keep the current one."))
+    remove_logo = BooleanField(_l("Remove the logo"))
+    signature = FileField(_l("Signature image"),
+                          description=_l("PNG or JPEG, at most 1 MB. Leave empty to keep the current one."))
+    remove_signature = BooleanField(_l("Remove the signature image"))
+
+    TEXT_FIELDS = ("name", "address", "charity_number", "signatory_name", "signatory_title", "reference_prefix")

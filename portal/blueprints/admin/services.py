@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ... import audit
 from ...extensions import db
 from ...mail import queue_mail
-from ...models import User
+from ...models import OrganisationSettings, User
 
 
 class RefusedChange(ValueError):
@@ -44,4 +46,20 @@ def reactivate(user: User, *, by: User) -> None:
     user.active = True
     audit.record("account_reactivated", user, actor=by, from_state="inactive", to_state="active")
     queue_mail(user, "account_reactivated")
+    db.session.commit()
+
+
+def update_organisation(settings: OrganisationSettings, values: dict[str, Any],
+                        images: dict[str, tuple[bytes, str] | None], *, by: User) -> None:
+    """Change the letterhead; ``images`` maps "logo"/"signature" to new (bytes, type) or None to remove."""
+    changed = sorted(key for key, value in values.items() if getattr(settings, key) != value)
+    for key in changed:
+        setattr(settings, key, values[key])
+    for name, image in images.items():
+        content, content_type = image if image else (None, None)
+        setattr(settings, name, content)
+        setattr(settings, f"{name}_type", content_type)
+        changed.append(name)
+    if changed:
+        audit.record("organisation_updated", settings, actor=by, details={"fields": changed})
     db.session.commit()

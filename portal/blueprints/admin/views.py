@@ -1,23 +1,27 @@
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from ... import audit
+from ... import audit, letters, storage
 from ...extensions import db
 from ...models import ROLES, User, UserRole
 from ...permissions import allow
 from ...search import matches_any
 from ..pages import form_page
 from . import services
-from .forms import RolesForm
+from .forms import OrganisationForm, RolesForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
 
 PER_PAGE = 50
+MAX_IMAGE_BYTES = 1024 * 1024
 
 
 @bp.get("/users")
@@ -76,3 +80,46 @@ def reactivate(user_id: int) -> Response:
     services.reactivate(user, by=current_user._get_current_object())
     flash(_("%(name)s can sign in again.", name=user.name), "success")
     return redirect(url_for("admin.user_detail", user_id=user.id), code=303)
+
+
+IMAGE_TYPES = ("image/png", "image/jpeg")
+
+
+def _image(field: Any) -> tuple[bytes, str] | None:
+    """The uploaded image's bytes and type, or None when nothing was chosen."""
+    upload = request.files.get(field.name)
+    if upload is None or not upload.filename:
+        return None
+    content = upload.read(MAX_IMAGE_BYTES + 1)
+    content_type = storage.sniff(content[:16])
+    if content_type not in IMAGE_TYPES:
+        raise storage.UploadRejected(_l("Upload a PNG or JPEG image."))
+    if len(content) > MAX_IMAGE_BYTES:
+        raise storage.UploadRejected(_l("The image is larger than 1 MB."))
+    return content, content_type
+
+
+@bp.route("/organisation", methods=["GET", "POST"])
+@allow("admin")
+def organisation() -> Response | tuple[str, int] | str:
+    settings = letters.organisation()
+    form = OrganisationForm(obj=settings)
+    if form.validate_on_submit():
+        images: dict[str, tuple[bytes, str] | None] = {}
+        for name in ("logo", "signature"):
+            try:
+                image = _image(form[name])
+            except storage.UploadRejected as exc:
+                form[name].errors.append(str(exc.message))
+                continue
+            if image is not None:
+                images[name] = image
+            elif form[f"remove_{name}"].data:
+                images[name] = None
+        if not form.logo.errors and not form.signature.errors:
+            values = {name: form[name].data or "" for name in OrganisationForm.TEXT_FIELDS}
+            services.update_organisation(settings, values, images, by=current_user._get_current_object())
+            flash(_("Organisation settings saved. New letters use them."), "success")
+            return redirect(url_for("admin.organisation"), code=303)
+    db.session.commit()  # the settings row may have just been created with its defaults
+    return form_page("admin/organisation.html", form, settings=settings, events=audit.timeline(settings))

@@ -33,6 +33,13 @@ def portal_blueprints() -> list[Blueprint]:
 
 
 @hookimpl
+def portal_letter_kinds() -> list[Any]:
+    from .letters import visa_support_letter
+
+    return [visa_support_letter()]
+
+
+@hookimpl
 def portal_init_app(app: Flask) -> None:
     app.cli.add_command(remind_command)
 

@@ -24,6 +24,7 @@ def portal_navigation(user: Any) -> list[NavEntry]:
         entries.append(NavEntry(_l("Clinics"), "catalogue.clinics", order=70))
     if has_role(user, "admin"):
         entries.append(NavEntry(_l("Users"), "admin.users", order=80))
+        entries.append(NavEntry(_l("Organisation"), "admin.organisation", order=81))
     return entries
 
 

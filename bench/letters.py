@@ -1,0 +1,99 @@
+"""Benchmark: a letter request against a bare WeasyPrint render of the same HTML.
+
+Each round asks the portal for a new visa-support letter over HTTP (the test client:
+permission check, facts, numbering, render, hash, encrypted insert, response) and then
+renders that letter's own HTML with WeasyPrint alone, in the same process. The medians are
+compared as a ratio, so the machine's speed cancels out. Target: at most 1.3.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from flask_migrate import upgrade
+from sqlalchemy import select
+from weasyprint import HTML
+
+from portal import create_app
+from portal.blueprints.auth.services import hash_password
+from portal.extensions import db
+from portal.letters import letter_kind
+from portal.letters.service import letter_html
+from portal.models import Application, BudgetLine, Clinic, Conference, Letter, User
+
+ROUNDS = 15
+TARGET = 1.3
+
+
+def build(app) -> list[int]:
+    """A doctor with complete passport details and ROUNDS + 1 approved applications."""
+    with app.app_context():
+        upgrade()
+        clinic = Clinic(name="Moscow Partner Clinic", city="Moscow", country="Russia")
+        doctor = User(email="doctor@bench.example.org", name="Dr Anna Sokolova", preferred_language="en",
+                      password_hash=hash_password("bench-password"), clinic=clinic, position="Haematologist",
+                      passport_full_name="ANNA SOKOLOVA", nationality="Russian Federation",
+                      passport_number="751234567", passport_expiry=dt.date(2032, 8, 31))
+        doctor.set_roles({"doctor"})
+        ids = []
+        for n in range(ROUNDS + 1):
+            conference = Conference(name=f"International Haematology Congress {n}", city="Vienna", country="Austria",
+                                    start_date=dt.date(2027, 6, 11), end_date=dt.date(2027, 6, 14), confirmed=True)
+            application = Application(beneficiary=doctor, conference=conference, status="approved", purpose="p",
+                                      expected_benefit="b", participation="poster", visa_needed=True,
+                                      visa_country="Austria", visa_city="Moscow")
+            application.budget_lines = [
+                BudgetLine(category=c, requested_amount=a, requested_currency="EUR", approved_amount=a,
+                           approved_currency="EUR")
+                for c, a in (("registration", 72000), ("travel", 45000), ("accommodation", 60000))]
+            db.session.add(application)
+            db.session.flush()
+            ids.append(application.id)
+        db.session.commit()
+        return ids
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory() as folder:
+        app = create_app({"INSTANCE_PATH": str(Path(folder) / "instance"), "SECRET_KEY": "bench" * 10,
+                          "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.db", "WTF_CSRF_ENABLED": False,
+                          "PASSWORD_HASH_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}})
+        ids = build(app)
+        client = app.test_client()
+        assert client.post("/login", data={"email": "doctor@bench.example.org",
+                                           "password": "bench-password"}).status_code == 303
+        request_times, bare_times = [], []
+        for round_number, application_id in enumerate(ids):
+            started = time.perf_counter()
+            response = client.get(f"/letters/visa_support/{application_id}")
+            elapsed = time.perf_counter() - started
+            assert response.status_code == 200, response.status_code
+            response.close()
+            with app.app_context():
+                letter = db.session.scalar(select(Letter).where(Letter.subject_id == application_id))
+                kind = letter_kind("visa_support")
+                html = letter_html(kind, letter.facts, reference=letter.reference, token=letter.token,
+                                   issued_on=letter.issued_at.date())
+            started = time.perf_counter()
+            HTML(string=html).write_pdf()
+            bare = time.perf_counter() - started
+            if round_number:  # the first round warms fonts and caches for both
+                request_times.append(elapsed)
+                bare_times.append(bare)
+        with app.app_context():
+            db.engine.dispose()
+    request_median, bare_median = statistics.median(request_times), statistics.median(bare_times)
+    ratio = request_median / bare_median
+    print(f"letter request: median {request_median * 1000:.1f} ms over {len(request_times)} letters")
+    print(f"bare WeasyPrint render of the same HTML: median {bare_median * 1000:.1f} ms")
+    print(f"ratio: {ratio:.2f} (target <= {TARGET}) -> {'OK' if ratio <= TARGET else 'ABOVE TARGET'}")
+    return 0 if ratio <= TARGET else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

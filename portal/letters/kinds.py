@@ -1,0 +1,58 @@
+"""Letter kinds: what a module tells the engine about each letter it offers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import current_app
+
+
+@dataclass(frozen=True)
+class LetterKind:
+    """One kind of letter. The callables receive the subject (an ORM object) and return
+    plain values; the template receives only those.
+
+    ``facts(subject)`` returns everything the letter certifies (JSON-ready: strings,
+    numbers, lists, dicts); a change in it issues a new letter and supersedes the old.
+    It must contain ``holder``, ``event`` and ``dates``: the verification page shows those.
+    ``missing(subject)`` lists, in words for the reader, what must be done before the letter
+    can be issued (empty when it can).
+    """
+
+    key: str
+    title: Any
+    template: str
+    subject_type: str
+    load: Callable[[int], Any]
+    facts: Callable[[Any], dict[str, Any]]
+    missing: Callable[[Any], list[Any]]
+    can_download: Callable[[Any, Any], bool]
+    can_revoke: Callable[[Any, Any], bool]
+    language: str = "en"
+    funded_item_id: Callable[[Any], int | None] = field(default=lambda subject: None)
+    holder: Callable[[Any], Any] = field(default=lambda subject: None)  # the User it is for, to e-mail
+
+
+PUBLIC_FACTS = ("holder", "event", "dates")
+
+
+def letter_kinds() -> dict[str, LetterKind]:
+    """Every kind the running modules offer, by key."""
+    from ..modules import plugin_manager
+
+    found: dict[str, LetterKind] = {}
+    for batch in plugin_manager().hook.portal_letter_kinds():
+        for kind in batch or []:
+            if kind.key in found:
+                raise RuntimeError(f"two modules offer the letter kind {kind.key!r}")
+            found[kind.key] = kind
+    return found
+
+
+def letter_kind(key: str) -> LetterKind | None:
+    kinds = current_app.extensions.get("portal_letter_kinds")
+    if kinds is None:
+        kinds = current_app.extensions["portal_letter_kinds"] = letter_kinds()
+    return kinds.get(key)

@@ -1,0 +1,165 @@
+"""Issuing, re-issuing and revoking letters: each one transaction with its audit entry."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import secrets
+from typing import Any
+
+from flask import current_app
+from flask_babel import force_locale, format_date
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from .. import audit
+from ..extensions import FORMAT_LOCALES, db
+from ..mail import queue_mail
+from ..models import Letter, OrganisationSettings, User
+from ..models.types import utcnow
+from .engine import AllowListFetcher, html_to_pdf, qr_svg, render_html
+from .kinds import PUBLIC_FACTS, LetterKind
+
+
+class NotReady(Exception):
+    """The letter cannot be issued yet; ``missing`` says what is needed, in words."""
+
+    def __init__(self, missing: list[Any]) -> None:
+        super().__init__("; ".join(str(m) for m in missing))
+        self.missing = missing
+
+
+class RevokedLetter(Exception):
+    """The last letter was revoked and nothing it certifies has changed since."""
+
+    def __init__(self, letter: Letter) -> None:
+        super().__init__(letter.reference)
+        self.letter = letter
+
+
+def organisation() -> OrganisationSettings:
+    """The letterhead settings; the first call creates them from the configuration."""
+    settings = db.session.get(OrganisationSettings, 1)
+    if settings is None:
+        try:
+            with db.session.begin_nested():  # two first letters at once: one creates, one reads
+                settings = OrganisationSettings(id=1, name=current_app.config["ORGANISATION_NAME"])
+                db.session.add(settings)
+        except IntegrityError:
+            settings = db.session.get(OrganisationSettings, 1, populate_existing=True)
+    return settings
+
+
+def verify_url(token: str) -> str:
+    # Printed on paper: it must not depend on which host served the request.
+    return f"{current_app.config['BASE_URL'].rstrip('/')}/verify/{token}"
+
+
+def _data_url(content: bytes | None, content_type: str | None) -> str | None:
+    if not content or not content_type:
+        return None
+    return f"data:{content_type};base64,{base64.b64encode(content).decode('ascii')}"
+
+
+def letterhead(settings: OrganisationSettings) -> dict[str, Any]:
+    return {
+        "name": settings.name,
+        "address_lines": [line for line in (settings.address or "").splitlines() if line.strip()],
+        "charity_number": settings.charity_number,
+        "signatory_name": settings.signatory_name,
+        "signatory_title": settings.signatory_title,
+        "logo_url": _data_url(settings.logo, settings.logo_type),
+        "signature_url": _data_url(settings.signature, settings.signature_type),
+    }
+
+
+def letter_html(kind: LetterKind, facts: dict[str, Any], *, reference: str, token: str,
+                issued_on: dt.date) -> str:
+    """The letter's HTML, rendered in the letter's own language."""
+    with force_locale(FORMAT_LOCALES.get(kind.language, kind.language)):
+        url = verify_url(token)
+        return render_html(kind.template, {
+            "title": str(kind.title), "facts": facts, "org": letterhead(organisation()),
+            "reference": reference, "issued_on": format_date(issued_on, "long"),
+            "verify_url": url, "qr": qr_svg(url), "language": kind.language,
+        })
+
+
+def latest_letter(kind: LetterKind, subject: Any) -> Letter | None:
+    return db.session.scalar(
+        select(Letter).where(Letter.kind == kind.key, Letter.subject_type == kind.subject_type,
+                             Letter.subject_id == subject.id).order_by(Letter.id.desc()).limit(1))
+
+
+def history(kind: LetterKind, subject: Any) -> list[Letter]:
+    return list(db.session.scalars(
+        select(Letter).where(Letter.kind == kind.key, Letter.subject_type == kind.subject_type,
+                             Letter.subject_id == subject.id).order_by(Letter.id.desc())))
+
+
+def obtain(kind: LetterKind, subject: Any, *, by: User, reissue: bool = False) -> Letter:
+    """The letter to hand out: the stored one while what it certifies still holds,
+    otherwise a newly issued one that supersedes it. A revoked letter is replaced only
+    when its facts changed, or when ``reissue`` (a staff decision) asks for it."""
+    missing = kind.missing(subject)
+    if missing:
+        raise NotReady(missing)
+    facts = kind.facts(subject)
+    latest = latest_letter(kind, subject)
+    if latest is not None and latest.facts == facts:
+        if latest.status == "valid":
+            return latest
+        if latest.status == "revoked" and not reissue:
+            raise RevokedLetter(latest)
+    letter = _issue(kind, subject, facts, by=by)
+    if latest is not None and latest.status == "valid":
+        latest.status = "superseded"
+        latest.superseded_by_id = letter.id
+        audit.record("letter_superseded", latest, actor=by, from_state="valid", to_state="superseded",
+                     details={"by": letter.reference})
+    db.session.commit()
+    return letter
+
+
+def _next_sequence(year: int) -> int:
+    return (db.session.scalar(select(func.max(Letter.sequence)).where(Letter.year == year)) or 0) + 1
+
+
+def _issue(kind: LetterKind, subject: Any, facts: dict[str, Any], *, by: User,
+           fetcher: AllowListFetcher | None = None) -> Letter:
+    """Number, render and record a new letter (the caller commits)."""
+    settings = organisation()
+    issued_at = utcnow()
+    token = secrets.token_urlsafe(12)
+    for _attempt in range(5):
+        sequence = _next_sequence(issued_at.year)
+        reference = f"{settings.reference_prefix}-{issued_at.year}-{sequence:04d}"
+        pdf = html_to_pdf(letter_html(kind, facts, reference=reference, token=token,
+                                      issued_on=issued_at.date()), fetcher)
+        letter = Letter(
+            reference=reference, year=issued_at.year, sequence=sequence, kind=kind.key,
+            subject_type=kind.subject_type, subject_id=subject.id, funded_item_id=kind.funded_item_id(subject),
+            language=kind.language, issued_by_id=by.id, issued_at=issued_at, sha256=hashlib.sha256(pdf).hexdigest(),
+            facts=facts, public_facts={key: facts.get(key) for key in PUBLIC_FACTS} | {"issuer": settings.name},
+            token=token, status="valid", pdf=pdf)
+        try:
+            with db.session.begin_nested():  # another worker may take the same number first
+                db.session.add(letter)
+        except IntegrityError:
+            continue
+        audit.record("letter_issued", letter, actor=by, to_state="valid",
+                     details={"kind": kind.key, "subject": f"{kind.subject_type}:{subject.id}"})
+        return letter
+    raise RuntimeError("could not number the letter after 5 attempts")
+
+
+def revoke(letter: Letter, reason: str, *, by: User, holder: User | None) -> None:
+    if letter.status == "revoked":
+        return
+    previous = letter.status
+    letter.status, letter.revoked_reason, letter.revoked_at, letter.revoked_by_id = "revoked", reason, utcnow(), by.id
+    audit.record("letter_revoked", letter, actor=by, from_state=previous, to_state="revoked", note=reason)
+    if holder is not None:
+        queue_mail(holder, "letter_revoked", letter=letter, reason=reason)
+    db.session.commit()

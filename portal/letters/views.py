@@ -1,0 +1,121 @@
+"""Downloading, revoking and publicly verifying letters."""
+
+from __future__ import annotations
+
+from io import BytesIO
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+from wtforms import HiddenField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from ..blueprints.pages import safe_next
+from ..extensions import db
+from ..forms import strip
+from ..models import Letter
+from ..permissions import PUBLIC, SIGNED_IN, allow
+from . import service
+from .kinds import LetterKind, letter_kind
+
+bp = Blueprint("letters", __name__, template_folder="templates")
+
+
+class RevokeForm(FlaskForm):
+    reason = TextAreaField(_l("Reason for revoking"), filters=[strip], validators=[
+        DataRequired(_l("Give the reason: it is kept with the letter.")), Length(max=2000)])
+    next = HiddenField()
+
+
+def _kind_and_subject(key: str, subject_id: int) -> tuple[LetterKind, Any]:
+    """The kind and its subject, if this user may have the letter (404 otherwise)."""
+    kind = letter_kind(key)
+    subject = kind.load(subject_id) if kind else None
+    if kind is None or subject is None or not kind.can_download(current_user, subject):
+        abort(404)
+    return kind, subject
+
+
+def _send(letter: Letter) -> Response:
+    response = send_file(BytesIO(letter.pdf), mimetype="application/pdf", as_attachment=True,
+                         download_name=f"{letter.reference}.pdf", max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Letter-SHA256"] = letter.sha256
+    return response
+
+
+@bp.get("/letters/<key>/<int:subject_id>")
+@allow(SIGNED_IN)
+def download(key: str, subject_id: int) -> Response | tuple[str, int]:
+    kind, subject = _kind_and_subject(key, subject_id)
+    try:
+        letter = service.obtain(kind, subject, by=current_user._get_current_object())
+    except service.NotReady as exc:
+        return render_template("letters/not_ready.html", kind=kind, missing=exc.missing), 409
+    except service.RevokedLetter as exc:
+        return render_template("letters/not_ready.html", kind=kind, revoked=exc.letter), 409
+    return _send(letter)
+
+
+@bp.post("/letters/<key>/<int:subject_id>/reissue")
+@allow(SIGNED_IN)
+def reissue(key: str, subject_id: int) -> Response | tuple[str, int]:
+    kind, subject = _kind_and_subject(key, subject_id)
+    if not kind.can_revoke(current_user, subject):
+        abort(403)
+    try:
+        letter = service.obtain(kind, subject, by=current_user._get_current_object(), reissue=True)
+    except service.NotReady as exc:
+        return render_template("letters/not_ready.html", kind=kind, missing=exc.missing), 409
+    flash(_("Letter %(reference)s issued.", reference=letter.reference), "success")
+    return redirect(safe_next(request.form.get("next")), code=303)
+
+
+@bp.post("/letters/<int:letter_id>/revoke")
+@allow(SIGNED_IN)
+def revoke(letter_id: int) -> Response | tuple[str, int]:
+    letter = db.session.get(Letter, letter_id) or abort(404)
+    kind = letter_kind(letter.kind)
+    subject = kind.load(letter.subject_id) if kind else None
+    if kind is None or subject is None or not kind.can_revoke(current_user, subject):
+        abort(404 if subject is None else 403)
+    form = RevokeForm(prefix=f"letter{letter.id}")
+    if not form.validate_on_submit():
+        flash(" ".join(str(error) for error in form.reason.errors), "error")
+        return redirect(safe_next(form.next.data), code=303)
+    service.revoke(letter, form.reason.data, by=current_user._get_current_object(), holder=kind.holder(subject))
+    flash(_("Letter %(reference)s revoked.", reference=letter.reference), "success")
+    return redirect(safe_next(form.next.data), code=303)
+
+
+@bp.get("/verify/<token>")
+@allow(PUBLIC)
+def verify(token: str) -> tuple[str, int] | str:
+    letter = db.session.scalar(db.select(Letter).where(Letter.token == token))
+    if letter is None:
+        return render_template("letters/verify.html", letter=None), 404
+    kind = letter_kind(letter.kind)
+    return render_template("letters/verify.html", letter=letter, facts=letter.public_facts,
+                           kind_title=kind.title if kind else letter.kind,
+                           newer=letter.superseded_by.reference if letter.superseded_by else None)
+
+
+def letter_panel(key: str, subject: Any) -> dict[str, Any] | None:
+    """What a module's page shows about one kind of letter for one subject."""
+    kind = letter_kind(key)
+    if kind is None or not kind.can_download(current_user, subject):
+        return None
+    can_revoke = kind.can_revoke(current_user, subject)
+    letters = service.history(kind, subject) if can_revoke else []
+    latest = letters[0] if letters else service.latest_letter(kind, subject)
+    return {
+        "kind": kind, "missing": kind.missing(subject), "latest": latest, "letters": letters,
+        "can_revoke": can_revoke, "download_url": url_for("letters.download", key=key, subject_id=subject.id),
+        "reissue_url": url_for("letters.reissue", key=key, subject_id=subject.id),
+        "revoke_form": lambda letter: RevokeForm(prefix=f"letter{letter.id}", formdata=None,
+                                                 data={"next": request.full_path}),
+    }

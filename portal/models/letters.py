@@ -1,0 +1,71 @@
+"""Issued letters and the organisation's letterhead settings."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+
+from ..extensions import db
+from .types import EncryptedBytes, EncryptedJSON, UTCDateTime, utcnow
+
+LETTER_STATES = ("valid", "superseded", "revoked")
+
+
+class OrganisationSettings(db.Model):
+    """One row: what every letter's letterhead and signature say."""
+
+    __tablename__ = "organisation_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(Text, default="")
+    charity_number: Mapped[str] = mapped_column(String(50), default="")
+    signatory_name: Mapped[str] = mapped_column(String(200), default="")
+    signatory_title: Mapped[str] = mapped_column(String(200), default="")
+    reference_prefix: Mapped[str] = mapped_column(String(10), default="EP")
+    logo: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+    logo_type: Mapped[str | None] = mapped_column(String(50))
+    signature: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+    signature_type: Mapped[str | None] = mapped_column(String(50))
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Letter(db.Model):
+    """A letter as issued: its PDF, what it certifies, and whether it still stands."""
+
+    __tablename__ = "letters"
+    __table_args__ = (
+        UniqueConstraint("year", "sequence"),
+        Index("ix_letters_subject", "kind", "subject_type", "subject_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(40), unique=True)
+    year: Mapped[int] = mapped_column()
+    sequence: Mapped[int] = mapped_column()
+    kind: Mapped[str] = mapped_column(String(40))
+    subject_type: Mapped[str] = mapped_column(String(32))
+    subject_id: Mapped[int] = mapped_column()
+    funded_item_id: Mapped[int | None] = mapped_column(ForeignKey("funded_items.id", ondelete="SET NULL"),
+                                                       index=True)
+    language: Mapped[str] = mapped_column(String(5))
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sha256: Mapped[str] = mapped_column(String(64))
+    # Everything the letter certifies (passport number included), encrypted; and the few
+    # facts the public verification page may show.
+    facts: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON)
+    public_facts: Mapped[dict[str, Any]] = mapped_column(JSON)
+    token: Mapped[str] = mapped_column(String(32), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="valid")
+    superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("letters.id", ondelete="SET NULL"))
+    revoked_reason: Mapped[str | None] = mapped_column(Text)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    pdf: Mapped[bytes] = deferred(mapped_column(EncryptedBytes))
+
+    superseded_by = relationship("Letter", remote_side=[id])
+    issued_by = relationship("User", foreign_keys=[issued_by_id])
