@@ -8,7 +8,16 @@ from decimal import Decimal
 from . import audit
 from .blueprints.auth.services import hash_password
 from .extensions import db
-from .models import Application, BudgetLine, Clinic, Conference, ExchangeRate, OrganisationSettings, User
+from .models import (
+    Application,
+    BudgetLine,
+    Clinic,
+    Conference,
+    ExchangeRate,
+    OrganisationSettings,
+    ProgrammeBudget,
+    User,
+)
 from .models.types import utcnow
 
 # Units of GBP for one unit of each currency: demo figures, not market rates.
@@ -87,6 +96,7 @@ def load_demo_data(today: dt.date | None = None) -> None:
         db.session.add(ExchangeRate(currency=currency, base_currency="GBP", rate=Decimal(rate),
                                     valid_from=today - dt.timedelta(days=30)))
     _demo_applications(doctor, conferences)
+    db.session.add(ProgrammeBudget(year=today.year, amount_gbp=6_000_000))
     db.session.add(OrganisationSettings(
         id=1, name="Gift of Life", charity_number="1076562 (demo)",
         address="Demo address: 1 Example Street\nLondon EC1A 1AA\nUnited Kingdom",

@@ -92,3 +92,14 @@ def total_in_base(lines: list[tuple[int, str]], rates: dict[str, Decimal]) -> in
             return None
         total += converted
     return total
+
+
+def rate_for(currency: str, day: dt.date) -> Decimal | None:
+    """The rate in force for ``currency`` on ``day``: the latest on or before it."""
+    if currency == base_currency():
+        return Decimal(1)
+    return db.session.scalar(
+        select(ExchangeRate.rate)
+        .where(ExchangeRate.currency == currency, ExchangeRate.base_currency == base_currency(),
+               ExchangeRate.valid_from <= day)
+        .order_by(ExchangeRate.valid_from.desc()).limit(1))

@@ -93,3 +93,8 @@ def can_see_application(user: Any, application: Any) -> bool:
 def can_change_application(user: Any, application: Any) -> bool:
     """Only the doctor edits, documents and reports their own application."""
     return application.beneficiary_id == user.id
+
+
+def can_see_claim(user: Any, claim: Any) -> bool:
+    """The claimant sees their own claims; staff and finance see every claim."""
+    return claim.claimant_id == user.id or has_role(user, "staff", "finance")

@@ -12,6 +12,7 @@ from .applications import (
     ConferenceReport,
 )
 from .catalogue import Clinic, Conference
+from .expenses import LINE_STATES, PAYMENT_METHODS, ExpenseClaim, ExpenseLine, Payment, ProgrammeBudget
 from .funding import BUDGET_CATEGORIES, BudgetLine, FundedItem
 from .letters import LETTER_STATES, Letter, OrganisationSettings
 from .money import ExchangeRate
@@ -19,6 +20,7 @@ from .records import AuditEvent, OutboxMessage, StoredFile
 from .users import ROLES, User, UserRole
 
 __all__ = [
+    "LINE_STATES", "PAYMENT_METHODS", "ExpenseClaim", "ExpenseLine", "Payment", "ProgrammeBudget",
     "Application", "APPLICATION_STATES", "ApplicationComment", "ApplicationDocument", "AuditEvent",
     "BUDGET_CATEGORIES", "BudgetLine", "Clinic", "Conference", "ConferenceReport", "DOCUMENT_KINDS",
     "ExchangeRate", "FundedItem", "Letter", "LETTER_STATES", "OrganisationSettings",

@@ -54,11 +54,17 @@ class Application(FundedItem):
     report: Mapped[ConferenceReport | None] = relationship(
         back_populates="application", cascade="all, delete-orphan", uselist=False)
 
-    __mapper_args__: Any = {"polymorphic_identity": "application"}
+    # Loading funded items through another table (expense claims) fetches the subclass rows
+    # of a whole page in one more statement, not one per item.
+    __mapper_args__: Any = {"polymorphic_identity": "application", "polymorphic_load": "selectin"}
 
     @property
     def doctor(self) -> Any:
         return self.beneficiary
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.conference.name} ({self.conference.start_date.year})"
 
 
 class ApplicationDocument(db.Model):

@@ -45,6 +45,11 @@ class FundedItem(db.Model):
         "version_id_col": version,
     }
 
+    @property
+    def display_name(self) -> str:
+        """What people call this item; subclasses say it better (the conference, the visit)."""
+        return f"#{self.id}"
+
     def budget_line(self, category: str) -> BudgetLine | None:
         return next((line for line in self.budget_lines if line.category == category), None)
 

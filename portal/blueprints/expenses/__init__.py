@@ -1,16 +1,21 @@
-"""Expense claims with receipts against approved applications and visits.
+"""Expense claims with receipts against approved funded items, approval, payment, budget.
 
-A built-in module: it reaches the core only through the hooks below and the shared model.
+A built-in module: it reaches the core only through the hooks below and the shared model,
+and never imports the applications or expert_visits modules.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask import Blueprint
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
 
+from ...extensions import db
 from ...hookspecs import hookimpl
+from ...models import ExpenseClaim, ExpenseLine
 from ...modules import DashboardCard, NavEntry
 from ...permissions import has_role
 
@@ -19,6 +24,7 @@ ROLES = ("doctor", "expert", "staff", "finance")
 
 @hookimpl
 def portal_blueprints() -> list[Blueprint]:
+    from . import labels  # noqa: F401  (names the module's states and actions for timelines)
     from .views import bp
 
     return [bp]
@@ -26,17 +32,44 @@ def portal_blueprints() -> list[Blueprint]:
 
 @hookimpl
 def portal_navigation(user: Any) -> list[NavEntry]:
-    if not has_role(user, *ROLES):
-        return []
-    return [NavEntry(_l("Expenses"), "expenses.index", order=30)]
+    entries = []
+    if has_role(user, "doctor", "expert"):
+        entries.append(NavEntry(_l("My expenses"), "expenses.index", order=30))
+    if has_role(user, "staff", "finance"):
+        entries.append(NavEntry(_l("Expense claims"), "expenses.queue", order=31))
+        entries.append(NavEntry(_l("Budget"), "expenses.budget", order=33))
+    if has_role(user, "finance"):
+        entries.append(NavEntry(_l("Payments"), "expenses.payments", order=32))
+    return entries
+
+
+def _count_lines(status: str) -> int:
+    return db.session.scalar(select(func.count()).select_from(ExpenseLine).where(ExpenseLine.status == status))
 
 
 @hookimpl
 def portal_dashboard_cards(user: Any) -> list[DashboardCard]:
-    if not has_role(user, *ROLES):
-        return []
-    return [DashboardCard(
-        _l("Expenses"),
-        _l("Claim expenses with receipts and follow their payment."),
-        "expenses.index", _l("Go to expenses"), order=30,
-    )]
+    from ...money import format_minor
+    from .budget import year_figures
+
+    cards = []
+    if has_role(user, "doctor", "expert"):
+        mine = db.session.scalar(select(func.count()).select_from(ExpenseClaim).where(
+            ExpenseClaim.claimant_id == user.id, ExpenseClaim.direct.is_(False)))
+        cards.append(DashboardCard(_l("Expenses"), _l("Claim what your approved trip or visit cost, with receipts."),
+                                   "expenses.index", _l("My expenses"), count=mine, order=30))
+    if has_role(user, "staff"):
+        cards.append(DashboardCard(_l("Claims awaiting approval"), _l("Expense lines waiting for a decision."),
+                                   "expenses.queue", _l("Open the claims queue"), count=_count_lines("submitted"),
+                                   order=31))
+    if has_role(user, "finance"):
+        cards.append(DashboardCard(_l("Ready to pay"), _l("Approved expense lines waiting for payment."),
+                                   "expenses.payments", _l("Record payments"), count=_count_lines("approved"),
+                                   order=32))
+    if has_role(user, "staff", "finance"):
+        figures = year_figures(dt.date.today().year)
+        left = format_minor(figures["remaining"], "GBP") if figures["remaining"] is not None else "—"
+        cards.append(DashboardCard(_l("Budget left"), _l("This year's programme budget, after what is spent and "
+                                                         "committed: %(left)s", left=left),
+                                   "expenses.budget", _l("See the budget"), order=33))
+    return cards

@@ -1,0 +1,399 @@
+"""The rules of money out. Each change is one transaction with its audit entry and its
+e-mail to the claimant; lines carry a version, so two approvals or two payments of one
+line cannot both win.
+
+Line states: draft → submitted → approved | rejected | queried; queried → submitted;
+approved → paid.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Callable, Iterable
+from decimal import Decimal, InvalidOperation
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import url_for
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.datastructures import FileStorage
+
+from ... import audit, storage
+from ...extensions import db
+from ...labels import budget_category_label
+from ...mail import queue_mail
+from ...models import (
+    ExchangeRate,
+    ExpenseClaim,
+    ExpenseLine,
+    FundedItem,
+    Payment,
+    ProgrammeBudget,
+    StoredFile,
+    User,
+)
+from ...models.types import utcnow
+from ...money import base_currency, rate_for, rates_on, to_base_minor
+
+# Funded items money may be claimed against: approved applications, confirmed visits.
+CLAIMABLE_STATES = ("approved", "completed", "confirmed")
+COMMITTED_ITEM_STATES = ("approved", "completed", "confirmed")
+TRANSITIONS = {
+    "approve": ({"submitted"}, "approved"),
+    "reject": ({"submitted"}, "rejected"),
+    "query": ({"submitted"}, "queried"),
+    "answer": ({"queried"}, "submitted"),
+    "pay": ({"approved"}, "paid"),
+}
+
+
+class ExpenseError(Exception):
+    """A change the rules refuse; ``message`` says why, for the person."""
+
+    status = 409
+
+    def __init__(self, message: Any) -> None:
+        super().__init__(str(message))
+        self.message = message
+
+
+class IllegalTransition(ExpenseError):
+    pass
+
+
+class Conflict(ExpenseError):
+    pass
+
+
+class NeedsOverride(ExpenseError):
+    """Approving would take the category over its approved amount: a reason is needed."""
+
+    status = 422
+
+
+class NoRate(ExpenseError):
+    status = 422
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def guarded(change: F) -> F:
+    """Someone else changed the line first: roll back whole and say so."""
+
+    @wraps(change)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return change(*args, **kwargs)
+        except (StaleDataError, OperationalError) as exc:
+            # PostgreSQL: the version moved under us. SQLite: another writer committed
+            # after our snapshot ("database is locked").
+            if isinstance(exc, OperationalError) and "locked" not in str(exc):
+                raise
+            db.session.rollback()
+            raise Conflict(_l("Someone else changed this line at the same moment. Reload to see it.")) from None
+
+    return run  # type: ignore[return-value]
+
+
+# Claims ---------------------------------------------------------------------------------
+
+def can_claim(item: FundedItem, user: User) -> bool:
+    return item.beneficiary_id == user.id and item.status in CLAIMABLE_STATES
+
+
+def claimable_categories(item: FundedItem) -> list[str]:
+    """The item's categories with an approved amount."""
+    return [line.category for line in item.budget_lines if line.approved_amount]
+
+
+def open_claim(item: FundedItem, *, by: User) -> ExpenseClaim:
+    if not can_claim(item, by):
+        raise IllegalTransition(_l("Expenses can be claimed only against your own approved items."))
+    claim = ExpenseClaim(funded_item=item, claimant_id=by.id)
+    db.session.add(claim)
+    db.session.flush()
+    audit.record("claim_opened", claim, actor=by, to_state="draft")
+    db.session.commit()
+    return claim
+
+
+def price_line(line: ExpenseLine) -> None:
+    """Fix the rate (the latest on or before the line's date) and the GBP amount."""
+    line.rate = rate_for(line.currency, line.spent_on)
+    line.amount_gbp = None if line.rate is None else to_base_minor(line.amount, line.currency,
+                                                                    {line.currency: line.rate})
+
+
+def add_line(claim: ExpenseClaim, values: dict[str, Any], receipt: FileStorage | None, *, by: User) -> ExpenseLine:
+    if any(line.status != "draft" for line in claim.lines) or claim.submitted_at:
+        raise IllegalTransition(_l("This claim has been submitted; start a new claim for more expenses."))
+    if values["category"] not in claimable_categories(claim.funded_item):
+        raise ExpenseError(_l("Nothing was approved for this category."))
+    line = ExpenseLine(status="draft", **values)
+    line.receipt = storage.store_upload(receipt, by=by)
+    price_line(line)
+    claim.lines.append(line)
+    db.session.flush()
+    audit.record("line_added", line, actor=by, to_state="draft")
+    db.session.commit()
+    return line
+
+
+def remove_line(line: ExpenseLine, *, by: User) -> None:
+    if line.status != "draft":
+        raise IllegalTransition(_l("Only lines not yet submitted can be removed."))
+    receipt, claim = line.receipt, line.claim
+    claim.lines.remove(line)
+    if receipt is not None:
+        db.session.delete(receipt)
+    audit.record("line_removed", claim, actor=by, details={"line": line.id, "description": line.description})
+    db.session.commit()
+    if receipt is not None:
+        storage.discard(receipt)
+
+
+def submit_claim(claim: ExpenseClaim, *, by: User) -> None:
+    drafts = [line for line in claim.lines if line.status == "draft"]
+    if not drafts:
+        raise ExpenseError(_l("Add at least one line before you submit."))
+    for line in drafts:
+        line.status = "submitted"
+    claim.submitted_at = utcnow()
+    audit.record("claim_submitted", claim, actor=by, from_state="draft", to_state="submitted",
+                 details={"lines": len(drafts)})
+    queue_mail(claim.claimant, "claim_submitted", claim=claim, link=_claim_link(claim))
+    db.session.commit()
+
+
+def _claim_link(claim: ExpenseClaim) -> str:
+    return url_for("expenses.claim", claim_id=claim.id, _external=True)
+
+
+# Decisions on lines -----------------------------------------------------------------------
+
+def _check_version(line: ExpenseLine, version: int | None) -> None:
+    """The form was drawn from this version of the line; anything newer means someone else acted."""
+    if version is not None and version != line.version:
+        who = line.decided_by.name if line.decided_by else _l("someone else")
+        raise Conflict(_l("This line was already decided by %(name)s. Reload to see it.", name=who))
+
+
+def _move(line: ExpenseLine, action: str, *, by: User, version: int | None, note: str | None = None,
+          details: dict[str, Any] | None = None) -> None:
+    allowed_from, to_state = TRANSITIONS[action]
+    _check_version(line, version)
+    if line.status not in allowed_from:
+        raise IllegalTransition(_l("This line is “%(state)s”, so that is no longer possible.",
+                                   state=audit.state_label(line.status)))
+    from_state, line.status = line.status, to_state
+    audit.record(f"line_{action}", line, actor=by, from_state=from_state, to_state=to_state, note=note,
+                 details=details)
+
+
+def category_usage(item: FundedItem, category: str, *, excluding: ExpenseLine | None = None) -> tuple[int | None, int]:
+    """(approved amount in GBP today, GBP already approved or paid) for one category."""
+    budget_line = item.budget_line(category)
+    cap = None
+    if budget_line is not None and budget_line.approved_amount is not None:
+        cap = to_base_minor(budget_line.approved_amount, budget_line.approved_currency, rates_on())
+    used = db.session.scalar(
+        select(func.coalesce(func.sum(ExpenseLine.amount_gbp), 0))
+        .join(ExpenseClaim).where(ExpenseClaim.funded_item_id == item.id, ExpenseLine.category == category,
+                                  ExpenseLine.status.in_(("approved", "paid")),
+                                  ExpenseLine.id != (excluding.id if excluding else -1)))
+    return cap, int(used or 0)
+
+
+@guarded
+def approve_line(line: ExpenseLine, *, by: User, version: int | None, override_reason: str | None = None) -> None:
+    _check_version(line, version)  # before pricing the line changes its version
+    if line.status == "submitted" and line.rate is None:
+        price_line(line)  # a rate may have been added since
+        if line.rate is None:
+            raise NoRate(_l("There is no exchange rate for %(currency)s on or before %(date)s. "
+                            "Add one under Exchange rates, then approve.",
+                            currency=line.currency, date=line.spent_on.isoformat()))
+    cap, used = category_usage(line.claim.funded_item, line.category, excluding=line)
+    over = cap is not None and used + (line.amount_gbp or 0) > cap
+    if over and not (override_reason or "").strip():
+        raise NeedsOverride(_l("This would take %(category)s over its approved amount. Give a reason to approve "
+                               "it anyway.", category=budget_category_label(line.category)))
+    details = {"amount_gbp": line.amount_gbp, "rate": str(line.rate)}
+    if over:
+        line.override_reason = override_reason
+        details |= {"over_cap": True, "cap_gbp": cap, "already_gbp": used}
+    _move(line, "approve", by=by, version=None, note=override_reason if over else None, details=details)
+    line.decided_by_id, line.decided_at = by.id, utcnow()
+    queue_mail(line.claim.claimant, "line_decided", line=line, state="approved", link=_claim_link(line.claim))
+    db.session.commit()
+
+
+@guarded
+def reject_line(line: ExpenseLine, reason: str, *, by: User, version: int | None) -> None:
+    _move(line, "reject", by=by, version=version, note=reason)
+    line.reject_reason, line.decided_by_id, line.decided_at = reason, by.id, utcnow()
+    queue_mail(line.claim.claimant, "line_decided", line=line, state="rejected", note=reason,
+               link=_claim_link(line.claim))
+    db.session.commit()
+
+
+@guarded
+def query_line(line: ExpenseLine, question: str, *, by: User, version: int | None) -> None:
+    _move(line, "query", by=by, version=version, note=question)
+    line.question, line.decided_by_id, line.decided_at = question, by.id, utcnow()
+    queue_mail(line.claim.claimant, "line_decided", line=line, state="queried", note=question,
+               link=_claim_link(line.claim))
+    db.session.commit()
+
+
+@guarded
+def answer_query(line: ExpenseLine, answer: str, receipt: FileStorage | None, *, by: User) -> None:
+    if line.claim.claimant_id != by.id:
+        raise IllegalTransition(_l("Only the claimant answers a query."))
+    _move(line, "answer", by=by, version=None, note=answer)
+    line.answer = answer
+    if receipt is not None and receipt.filename:
+        line.receipt = storage.store_upload(receipt, by=by)
+    queue_mail(line.claim.claimant, "claim_submitted", claim=line.claim, link=_claim_link(line.claim))
+    db.session.commit()
+
+
+# Payments -----------------------------------------------------------------------------
+
+@guarded
+def pay(lines: list[ExpenseLine], *, paid_on: dt.date, method: str, reference: str, amount_gbp: int,
+        by: User) -> Payment:
+    """Record one payment for approved lines of one claimant. Nobody pays a line they
+    claimed or approved."""
+    if not lines:
+        raise ExpenseError(_l("Choose the lines this payment covers."))
+    payees = {line.claim.claimant_id for line in lines}
+    if len(payees) != 1:
+        raise ExpenseError(_l("One payment goes to one claimant."))
+    for line in lines:
+        if line.claim.claimant_id == by.id:
+            raise ExpenseError(_l("You cannot pay your own claim."))
+        if line.decided_by_id == by.id:
+            raise ExpenseError(_l("You approved one of these lines, so someone else must pay it."))
+    total = sum(line.amount_gbp or 0 for line in lines)
+    if amount_gbp != total:
+        raise ExpenseError(_l("The chosen lines add up to %(total)s; the payment must match.",
+                              total=f"{total / 100:.2f} {base_currency()}"))
+    payment = Payment(payee_id=payees.pop(), paid_on=paid_on, method=method, reference=reference,
+                      amount_gbp=amount_gbp, recorded_by_id=by.id)
+    db.session.add(payment)
+    db.session.flush()
+    for line in lines:
+        _move(line, "pay", by=by, version=line.version, details={"payment": payment.id})
+        line.payment = payment
+    audit.record("payment_recorded", payment, actor=by, details={"lines": [line.id for line in lines],
+                                                                  "amount_gbp": amount_gbp})
+    queue_mail(payment.payee, "payment_recorded", payment=payment, lines=lines)
+    db.session.commit()
+    return payment
+
+
+# Direct costs, rates, budget -----------------------------------------------------------------
+
+def record_direct_cost(item: FundedItem, values: dict[str, Any], invoice: FileStorage | None, *,
+                       by: User) -> ExpenseLine:
+    """A cost the charity paid itself (say, a registration fee to the organiser): spent at once."""
+    claim = ExpenseClaim(funded_item=item, claimant_id=by.id, direct=True, submitted_at=utcnow())
+    line = ExpenseLine(status="paid", decided_by_id=by.id, decided_at=utcnow(), **values)
+    line.receipt = storage.store_upload(invoice, by=by)
+    price_line(line)
+    if line.rate is None:
+        raise NoRate(_l("There is no exchange rate for %(currency)s on or before %(date)s. Add one first.",
+                        currency=line.currency, date=line.spent_on.isoformat()))
+    claim.lines.append(line)
+    db.session.add(claim)
+    db.session.flush()
+    audit.record("direct_cost_recorded", line, actor=by, to_state="paid",
+                 details={"amount_gbp": line.amount_gbp, "funded_item": item.id})
+    db.session.commit()
+    return line
+
+
+def add_rate(currency: str, rate: Decimal, valid_from: dt.date, *, by: User) -> ExchangeRate:
+    existing = db.session.scalar(select(ExchangeRate).where(
+        ExchangeRate.currency == currency, ExchangeRate.base_currency == base_currency(),
+        ExchangeRate.valid_from == valid_from))
+    entry = existing or ExchangeRate(currency=currency, base_currency=base_currency(), valid_from=valid_from)
+    entry.rate, entry.recorded_by_id = rate, by.id
+    db.session.add(entry)
+    db.session.flush()
+    audit.record("rate_set", entry, actor=by, details={"currency": currency, "rate": str(rate),
+                                                       "valid_from": valid_from.isoformat()})
+    db.session.commit()
+    return entry
+
+
+def parse_rates_csv(content: bytes, currencies: Iterable[str]) -> tuple[list[tuple[dt.date, str, Decimal]], list[str]]:
+    """Rows of "date,currency,rate" (a header row is allowed); returns (rows, errors)."""
+    known = set(currencies)
+    rows, errors = [], []
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return [], [str(_l("The file is not UTF-8 text."))]
+    for number, record in enumerate(csv.reader(io.StringIO(text)), start=1):
+        if not record or all(not cell.strip() for cell in record):
+            continue
+        if number == 1 and record[0].strip().lower() == "date":
+            continue
+        try:
+            day = dt.date.fromisoformat(record[0].strip())
+            currency = record[1].strip().upper()
+            rate = Decimal(record[2].strip())
+            if currency not in known or not rate.is_finite() or rate <= 0:
+                raise ValueError
+        except (IndexError, ValueError, InvalidOperation):
+            errors.append(str(_l("Row %(number)d is not date,currency,rate: %(text)s", number=number,
+                                 text=",".join(record)[:80])))
+            continue
+        rows.append((day, currency, rate))
+    return rows, errors
+
+
+def import_rates(rows: list[tuple[dt.date, str, Decimal]], *, by: User) -> int:
+    for day, currency, rate in rows:
+        existing = db.session.scalar(select(ExchangeRate).where(
+            ExchangeRate.currency == currency, ExchangeRate.base_currency == base_currency(),
+            ExchangeRate.valid_from == day))
+        entry = existing or ExchangeRate(currency=currency, base_currency=base_currency(), valid_from=day)
+        entry.rate, entry.recorded_by_id = rate, by.id
+        db.session.add(entry)
+        db.session.flush()
+        audit.record("rate_set", entry, actor=by, details={"currency": currency, "rate": str(rate),
+                                                           "valid_from": day.isoformat(), "from": "CSV import"})
+    db.session.commit()
+    return len(rows)
+
+
+def set_budget(year: int, amount_gbp: int, *, by: User) -> ProgrammeBudget:
+    budget = db.session.get(ProgrammeBudget, year) or ProgrammeBudget(year=year)
+    before = budget.amount_gbp
+    budget.amount_gbp, budget.updated_by_id = amount_gbp, by.id
+    db.session.add(budget)
+    db.session.flush()
+    audit.record("budget_set", budget, actor=by, details={"year": year, "from": before, "to": amount_gbp})
+    db.session.commit()
+    return budget
+
+
+def duplicate_receipts(lines: Iterable[ExpenseLine]) -> set[str]:
+    """SHA-256 digests among these lines' receipts that another line's receipt shares."""
+    digests = {line.receipt.sha256 for line in lines if line.receipt is not None}
+    if not digests:
+        return set()
+    rows = db.session.execute(
+        select(StoredFile.sha256).join(ExpenseLine, ExpenseLine.receipt_id == StoredFile.id)
+        .where(StoredFile.sha256.in_(digests)).group_by(StoredFile.sha256).having(func.count() > 1))
+    return {digest for (digest,) in rows}
+
