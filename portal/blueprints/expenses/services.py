@@ -90,6 +90,9 @@ def guarded(change: F) -> F:
     def run(*args: Any, **kwargs: Any) -> Any:
         try:
             return change(*args, **kwargs)
+        except ExpenseError:
+            db.session.rollback()  # a refused change leaves nothing behind for a later commit
+            raise
         except (StaleDataError, OperationalError) as exc:
             # PostgreSQL: the version moved under us. SQLite: another writer committed
             # after our snapshot ("database is locked").
@@ -184,13 +187,18 @@ def _check_version(line: ExpenseLine, version: int | None) -> None:
         raise Conflict(_l("This line was already decided by %(name)s. Reload to see it.", name=who))
 
 
-def _move(line: ExpenseLine, action: str, *, by: User, version: int | None, note: str | None = None,
-          details: dict[str, Any] | None = None) -> None:
+def _check_state(line: ExpenseLine, action: str) -> str:
     allowed_from, to_state = TRANSITIONS[action]
-    _check_version(line, version)
     if line.status not in allowed_from:
         raise IllegalTransition(_l("This line is “%(state)s”, so that is no longer possible.",
                                    state=audit.state_label(line.status)))
+    return to_state
+
+
+def _move(line: ExpenseLine, action: str, *, by: User, version: int | None, note: str | None = None,
+          details: dict[str, Any] | None = None) -> None:
+    _check_version(line, version)
+    to_state = _check_state(line, action)
     from_state, line.status = line.status, to_state
     audit.record(f"line_{action}", line, actor=by, from_state=from_state, to_state=to_state, note=note,
                  details=details)
@@ -213,13 +221,20 @@ def category_usage(item: FundedItem, category: str, *, excluding: ExpenseLine | 
 @guarded
 def approve_line(line: ExpenseLine, *, by: User, version: int | None, override_reason: str | None = None) -> None:
     _check_version(line, version)  # before pricing the line changes its version
-    if line.status == "submitted" and line.rate is None:
+    _check_state(line, "approve")
+    if line.claim.claimant_id == by.id:
+        raise ExpenseError(_l("You cannot approve your own claim."))
+    if line.rate is None:
         price_line(line)  # a rate may have been added since
         if line.rate is None:
             raise NoRate(_l("There is no exchange rate for %(currency)s on or before %(date)s. "
                             "Add one under Exchange rates, then approve.",
                             currency=line.currency, date=line.spent_on.isoformat()))
     cap, used = category_usage(line.claim.funded_item, line.category, excluding=line)
+    approved = line.claim.funded_item.budget_line(line.category)
+    if cap is None and approved is not None and approved.approved_amount:
+        raise NoRate(_l("There is no exchange rate for %(currency)s today, so the approved amount cannot be "
+                        "compared. Add one under Exchange rates, then approve.", currency=approved.approved_currency))
     over = cap is not None and used + (line.amount_gbp or 0) > cap
     if over and not (override_reason or "").strip():
         raise NeedsOverride(_l("This would take %(category)s over its approved amount. Give a reason to approve "
@@ -277,6 +292,7 @@ def pay(lines: list[ExpenseLine], *, paid_on: dt.date, method: str, reference: s
     if len(payees) != 1:
         raise ExpenseError(_l("One payment goes to one claimant."))
     for line in lines:
+        _check_state(line, "pay")  # every line before anything is written
         if line.claim.claimant_id == by.id:
             raise ExpenseError(_l("You cannot pay your own claim."))
         if line.decided_by_id == by.id:
@@ -301,16 +317,17 @@ def pay(lines: list[ExpenseLine], *, paid_on: dt.date, method: str, reference: s
 
 # Direct costs, rates, budget -----------------------------------------------------------------
 
+@guarded
 def record_direct_cost(item: FundedItem, values: dict[str, Any], invoice: FileStorage | None, *,
                        by: User) -> ExpenseLine:
     """A cost the charity paid itself (say, a registration fee to the organiser): spent at once."""
     claim = ExpenseClaim(funded_item=item, claimant_id=by.id, direct=True, submitted_at=utcnow())
     line = ExpenseLine(status="paid", decided_by_id=by.id, decided_at=utcnow(), **values)
-    line.receipt = storage.store_upload(invoice, by=by)
     price_line(line)
-    if line.rate is None:
+    if line.rate is None:  # before the invoice is kept: a refusal leaves no file behind
         raise NoRate(_l("There is no exchange rate for %(currency)s on or before %(date)s. Add one first.",
                         currency=line.currency, date=line.spent_on.isoformat()))
+    line.receipt = storage.store_upload(invoice, by=by)
     claim.lines.append(line)
     db.session.add(claim)
     db.session.flush()
