@@ -169,7 +169,8 @@ def test_csv_export_has_the_columns_and_the_total(client, login, claimable, make
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
     assert rows[0] == ["line", "claim", "claimant", "funded_item", "category", "date", "description", "amount",
                        "currency", "rate", "amount_gbp", "status", "decided_by", "payment_reference", "paid_on"]
-    assert [row[7:11] for row in rows[1:3]] == [["100.00", "EUR", "0.85", "85.00"], ["10000.00", "RUB", "0.0095", "95.00"]]
+    assert [row[7:11] for row in rows[1:3]] == [["100.00", "EUR", "0.85", "85.00"],
+                                                 ["10000.00", "RUB", "0.0095", "95.00"]]
     assert rows[-1][0] == "total" and rows[-1][10] == "180.00"
     only_hotel = list(csv.reader(io.StringIO(client.get("/expenses/review.csv?category=accommodation")
                                              .get_data(as_text=True))))
