@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from ... import audit
 
 LINE_STATE_LABELS = {
-    "draft": _l("not submitted"),
+    "draft": _l("draft"),  # shared with applications: one word for "not sent yet"
     "submitted": _l("submitted"),
     "approved": _l("approved"),
     "rejected": _l("rejected"),
