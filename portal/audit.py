@@ -85,6 +85,8 @@ ACTION_LABELS: dict[str, Any] = {
     "conference_proposed": _l("Conference proposed"),
     "conference_confirmed": _l("Conference confirmed"),
     "conference_updated": _l("Conference updated"),
+    "account_invited": _l("Invited to the portal"),
+    "invitation_accepted": _l("Invitation accepted: password chosen"),
     "letter_issued": _l("Letter issued"),
     "letter_superseded": _l("Letter superseded by a newer one"),
     "letter_revoked": _l("Letter revoked"),

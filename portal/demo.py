@@ -14,9 +14,11 @@ from .models import (
     Clinic,
     Conference,
     ExchangeRate,
+    ExpertVisit,
     OrganisationSettings,
     ProgrammeBudget,
     User,
+    VisitActivity,
 )
 from .models.types import utcnow
 
@@ -72,6 +74,8 @@ def _conferences(today: dt.date) -> list[dict[str, object]]:
 def load_demo_data(today: dt.date | None = None) -> None:
     today = today or dt.date.today()
     clinics = [Clinic(name=n, city=c, country=k, address=a) for n, c, k, a in CLINICS]
+    clinics[0].name_ru = "НМИЦ детской гематологии, онкологии и иммунологии им. Дмитрия Рогачёва"
+    clinics[0].address_ru = "Москва, ул. Саморы Машела, 1"
     db.session.add_all(clinics)
     users = {}
     for role, email, password in DEMO_LOGINS:
@@ -97,6 +101,7 @@ def load_demo_data(today: dt.date | None = None) -> None:
                                     valid_from=today - dt.timedelta(days=30)))
     _demo_applications(doctor, conferences)
     db.session.add(ProgrammeBudget(year=today.year, amount_gbp=6_000_000))
+    _demo_visit(users["expert"], clinics[0], today)
     db.session.add(OrganisationSettings(
         id=1, name="Gift of Life", charity_number="1076562 (demo)",
         address="Demo address: 1 Example Street\nLondon EC1A 1AA\nUnited Kingdom",
@@ -127,3 +132,22 @@ def _demo_applications(doctor: User, conferences: list[Conference]) -> None:
         expected_benefit="A talk to colleagues.", participation="attending")
     draft.budget_lines = [BudgetLine(category="registration", requested_amount=95000, requested_currency="USD")]
     db.session.add_all([submitted, draft])
+
+
+def _demo_visit(expert: User, clinic: Clinic, today: dt.date) -> None:
+    """A planned visit with its programme, so the expert and staff screens have something."""
+    arrival = today + dt.timedelta(days=60)
+    visit = ExpertVisit(
+        beneficiary=expert, host_clinic=clinic, status="planned", arrival_on=arrival,
+        departure_on=arrival + dt.timedelta(days=4),
+        purpose="Consultations and master classes in paediatric neurosurgery.",
+        purpose_ru="Консультации и мастер-классы по детской нейрохирургии.")
+    visit.budget_lines = [
+        BudgetLine(category=c, requested_amount=a, requested_currency="EUR", approved_amount=a, approved_currency="EUR")
+        for c, a in (("travel", 90000), ("visa", 12000), ("accommodation", 80000))]
+    visit.activities = [
+        VisitActivity(kind="consultation", day=arrival + dt.timedelta(days=1), title="Consultations: brain tumours"),
+        VisitActivity(kind="lecture", day=arrival + dt.timedelta(days=2), title="Modern neurosurgical approaches"),
+        VisitActivity(kind="joint_surgery", day=arrival + dt.timedelta(days=3), title="Joint operation"),
+    ]
+    db.session.add(visit)

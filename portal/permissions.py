@@ -98,3 +98,8 @@ def can_change_application(user: Any, application: Any) -> bool:
 def can_see_claim(user: Any, claim: Any) -> bool:
     """The claimant sees their own claims; staff and finance see every claim."""
     return claim.claimant_id == user.id or has_role(user, "staff", "finance")
+
+
+def can_see_visit(user: Any, visit: Any) -> bool:
+    """The expert sees their own visits; staff see every visit."""
+    return visit.beneficiary_id == user.id or is_staff(user)

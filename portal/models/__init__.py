@@ -18,8 +18,10 @@ from .letters import LETTER_STATES, Letter, OrganisationSettings
 from .money import ExchangeRate
 from .records import AuditEvent, OutboxMessage, StoredFile
 from .users import ROLES, User, UserRole
+from .visits import ACTIVITY_KINDS, VISIT_STATES, ExpertVisit, VisitActivity
 
 __all__ = [
+    "ACTIVITY_KINDS", "VISIT_STATES", "ExpertVisit", "VisitActivity",
     "LINE_STATES", "PAYMENT_METHODS", "ExpenseClaim", "ExpenseLine", "Payment", "ProgrammeBudget",
     "Application", "APPLICATION_STATES", "ApplicationComment", "ApplicationDocument", "AuditEvent",
     "BUDGET_CATEGORIES", "BudgetLine", "Clinic", "Conference", "ConferenceReport", "DOCUMENT_KINDS",

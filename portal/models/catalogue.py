@@ -19,6 +19,9 @@ class Clinic(db.Model):
     city: Mapped[str] = mapped_column(String(100))
     country: Mapped[str] = mapped_column(String(100))
     address: Mapped[str | None] = mapped_column(Text)
+    # The Russian name and address, for letters written in both languages.
+    name_ru: Mapped[str | None] = mapped_column(String(200))
+    address_ru: Mapped[str | None] = mapped_column(Text)
     website: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 

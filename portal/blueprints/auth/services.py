@@ -94,8 +94,11 @@ def sign_out(user: User) -> None:
     db.session.commit()
 
 
-def _reset_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="password-reset")
+INVITATION_MAX_AGE = 7 * 24 * 3600
+
+
+def _reset_serializer(salt: str = "password-reset") -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
 
 
 def _password_fingerprint(user: User) -> str:
@@ -103,14 +106,15 @@ def _password_fingerprint(user: User) -> str:
     return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:16]
 
 
-def password_reset_token(user: User) -> str:
-    return _reset_serializer().dumps({"u": user.id, "f": _password_fingerprint(user)})
+def password_reset_token(user: User, salt: str = "password-reset") -> str:
+    return _reset_serializer(salt).dumps({"u": user.id, "f": _password_fingerprint(user)})
 
 
-def user_for_reset_token(token: str) -> User | None:
+def user_for_reset_token(token: str, salt: str = "password-reset", max_age: int | None = None) -> User | None:
+    """The account a one-time link is for; None once used (the password changed) or expired."""
     try:
-        payload: dict[str, Any] = _reset_serializer().loads(
-            token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"]
+        payload: dict[str, Any] = _reset_serializer(salt).loads(
+            token, max_age=max_age or current_app.config["PASSWORD_RESET_MAX_AGE"]
         )
     except BadSignature:
         return None
@@ -156,3 +160,23 @@ def _blank_to_none(value: Any) -> Any:
     if isinstance(value, str):
         return value.strip() or None
     return value
+
+
+def invite(name: str, email: str, role: str, *, by: User) -> User:
+    """Create an account for someone staff invite (an expert) and e-mail a one-time link,
+    valid for seven days, to choose a password. An existing account gains the role."""
+    user = User.by_email(email)
+    if user is None:
+        user = User(name=name, email=email.lower(), password_hash=None, preferred_language="en")
+        db.session.add(user)
+        audit.record("account_invited", user, actor=by, to_state="active", details={"role": role})
+    user.set_roles(user.roles | {role})
+    db.session.flush()
+    if not user.password_hash:
+        link = url_for("auth.accept_invitation", token=password_reset_token(user, "invitation"), _external=True)
+        queue_mail(user, "invitation", link=link, days=INVITATION_MAX_AGE // 86400, inviter=by.name)
+    return user
+
+
+def user_for_invitation(token: str) -> User | None:
+    return user_for_reset_token(token, "invitation", INVITATION_MAX_AGE)

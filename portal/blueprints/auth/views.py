@@ -100,6 +100,22 @@ def reset_password(token: str) -> Response | tuple[str, int] | str:
     return form_page("auth/reset_password.html", form, token=token)
 
 
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+@allow(PUBLIC)
+def accept_invitation(token: str) -> Response | tuple[str, int] | str:
+    """An invited expert chooses a password with the e-mailed link (once, within seven days)."""
+    user = services.user_for_invitation(token)
+    if user is None:
+        return render_template("auth/reset_invalid.html"), 410
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        services.set_password(user, form.password.data, action="invitation_accepted")
+        login_user(user)
+        flash(_("Welcome! Please complete your profile: your invitation letter is made from it."), "success")
+        return redirect(url_for("auth.profile"), code=303)
+    return form_page("auth/accept_invitation.html", form, token=token, user=user)
+
+
 @bp.route("/password", methods=["GET", "POST"])
 @allow(SIGNED_IN)
 def change_password() -> Response | tuple[str, int] | str:

@@ -31,9 +31,11 @@ class ClinicForm(FlaskForm):
     city = text(_l("City"), 100, _l("Enter the city."))
     country = text(_l("Country"), 100, _l("Enter the country."))
     address = text(_l("Address"), 1000, area=True)
+    name_ru = text(_l("Name in Russian"), 200)
+    address_ru = text(_l("Address in Russian"), 1000, area=True)
     website = website()
 
-    FIELDS = ("name", "city", "country", "address", "website")
+    FIELDS = ("name", "city", "country", "address", "name_ru", "address_ru", "website")
 
 
 class ConferenceForm(FlaskForm):

@@ -1,16 +1,21 @@
-"""Visits of international specialists to partner clinics in Moscow.
+"""Visits of leading international specialists to partner clinics: the programme of
+activities, onboarding of new experts, the bilingual invitation letter and outcomes.
 
 A built-in module: it reaches the core only through the hooks below and the shared model.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask import Blueprint
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
 
+from ...extensions import db
 from ...hookspecs import hookimpl
+from ...models import ExpertVisit
 from ...modules import DashboardCard, NavEntry
 from ...permissions import has_role
 
@@ -19,24 +24,41 @@ ROLES = ("expert", "staff")
 
 @hookimpl
 def portal_blueprints() -> list[Blueprint]:
+    from . import labels  # noqa: F401  (names the module's states and actions for timelines)
     from .views import bp
 
     return [bp]
 
 
 @hookimpl
+def portal_letter_kinds() -> list[Any]:
+    from .letters import invitation_letter
+
+    return [invitation_letter()]
+
+
+@hookimpl
 def portal_navigation(user: Any) -> list[NavEntry]:
-    if not has_role(user, *ROLES):
-        return []
-    return [NavEntry(_l("Expert visits"), "expert_visits.index", order=40)]
+    if has_role(user, "staff"):
+        return [NavEntry(_l("Expert visits"), "expert_visits.index", order=40)]
+    if has_role(user, "expert"):
+        return [NavEntry(_l("My visits"), "expert_visits.index", order=40)]
+    return []
 
 
 @hookimpl
 def portal_dashboard_cards(user: Any) -> list[DashboardCard]:
-    if not has_role(user, *ROLES):
-        return []
-    return [DashboardCard(
-        _l("Expert visits"),
-        _l("Visits of international specialists to partner clinics."),
-        "expert_visits.index", _l("Go to expert visits"), order=40,
-    )]
+    today = dt.date.today()
+    cards = []
+    if has_role(user, "staff"):
+        upcoming = db.session.scalar(select(func.count()).select_from(ExpertVisit).where(
+            ExpertVisit.departure_on >= today, ExpertVisit.status.in_(("planned", "confirmed"))))
+        cards.append(DashboardCard(_l("Upcoming visits"), _l("Planned and confirmed expert visits."),
+                                   "expert_visits.index", _l("Open expert visits"), count=upcoming, order=40))
+    if has_role(user, "expert"):
+        mine = db.session.scalar(select(func.count()).select_from(ExpertVisit).where(
+            ExpertVisit.beneficiary_id == user.id, ExpertVisit.status.in_(("planned", "confirmed"))))
+        cards.append(DashboardCard(_l("Your visit"), _l("Your programme, and the invitation letter once the visit "
+                                                        "is confirmed and your passport details are complete."),
+                                   "expert_visits.index", _l("Open my visits"), count=mine, order=40))
+    return cards

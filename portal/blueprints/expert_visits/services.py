@@ -1,0 +1,194 @@
+"""The rules of expert visits: planned → confirmed → completed | cancelled (planned may be
+cancelled too). Each change is one transaction with its audit entry and its e-mail."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import url_for
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm.exc import StaleDataError
+
+from ... import audit
+from ...extensions import db
+from ...mail import queue_mail
+from ...models import BudgetLine, Clinic, ExpertVisit, User, VisitActivity
+from ..auth.services import invite
+
+TRANSITIONS = {
+    "confirm": ({"planned"}, "confirmed"),
+    "complete": ({"confirmed"}, "completed"),
+    "cancel": ({"planned", "confirmed"}, "cancelled"),
+}
+VISIT_CATEGORIES = ("travel", "visa", "accommodation", "other")
+
+
+class VisitError(Exception):
+    status = 409
+
+    def __init__(self, message: Any) -> None:
+        super().__init__(str(message))
+        self.message = message
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def guarded(change: F) -> F:
+    @wraps(change)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return change(*args, **kwargs)
+        except VisitError:
+            db.session.rollback()
+            raise
+        except StaleDataError:
+            db.session.rollback()
+            raise VisitError(_l("Someone else changed this visit at the same moment. Reload to see it.")) from None
+
+    return run  # type: ignore[return-value]
+
+
+def _link(visit: ExpertVisit) -> str:
+    return url_for("expert_visits.detail", visit_id=visit.id, _external=True)
+
+
+def _set_budget(visit: ExpertVisit, lines: dict[str, tuple[int, str]]) -> None:
+    """Staff set the visit's budget: what they budget is approved."""
+    for category in VISIT_CATEGORIES:
+        line = visit.budget_line(category)
+        if category in lines and lines[category][0] > 0:
+            amount, currency = lines[category]
+            if line is None:
+                line = BudgetLine(category=category)
+                visit.budget_lines.append(line)
+            line.requested_amount, line.requested_currency = amount, currency
+            line.approved_amount, line.approved_currency = amount, currency
+        elif line is not None:
+            visit.budget_lines.remove(line)
+
+
+@guarded
+def create_visit(values: dict[str, Any], lines: dict[str, tuple[int, str]], *, expert: User | None,
+                 new_expert: tuple[str, str] | None, by: User) -> ExpertVisit:
+    """Plan a visit for an existing expert, or invite a new one by name and e-mail."""
+    if expert is None:
+        if new_expert is None:
+            raise VisitError(_l("Choose the expert, or give a new expert's name and e-mail."))
+        expert = invite(new_expert[0], new_expert[1], "expert", by=by)
+    elif "expert" not in expert.roles:
+        expert.set_roles(expert.roles | {"expert"})
+    visit = ExpertVisit(status="planned", beneficiary=expert, **values)
+    _set_budget(visit, lines)
+    db.session.add(visit)
+    db.session.flush()
+    audit.record("visit_planned", visit, actor=by, to_state="planned")
+    queue_mail(expert, "visit_status", visit=visit, state="planned", note=None, link=_link(visit))
+    db.session.commit()
+    return visit
+
+
+@guarded
+def update_visit(visit: ExpertVisit, values: dict[str, Any], lines: dict[str, tuple[int, str]], *,
+                 by: User, version: int | None) -> None:
+    if version is not None and version != visit.version:
+        raise VisitError(_l("Someone else changed this visit at the same moment. Reload to see it."))
+    if visit.status in ("completed", "cancelled"):
+        raise VisitError(_l("This visit is “%(state)s”, so it can no longer be changed.",
+                            state=audit.state_label(visit.status)))
+    changed = sorted(key for key, value in values.items() if getattr(visit, key) != value)
+    for key in changed:
+        setattr(visit, key, values[key])
+    _set_budget(visit, lines)
+    outside = [a for a in visit.activities if not visit.arrival_on <= a.day <= visit.departure_on]
+    if outside:
+        raise VisitError(_l("Some activities fall outside the new dates; move them first."))
+    audit.record("visit_updated", visit, actor=by, details={"fields": changed})
+    if {"arrival_on", "departure_on"} & set(changed):
+        queue_mail(visit.expert, "visit_status", visit=visit, state="dates_changed", note=None, link=_link(visit))
+    db.session.commit()
+
+
+@guarded
+def move(visit: ExpertVisit, action: str, *, by: User, version: int | None, note: str | None = None) -> None:
+    allowed_from, to_state = TRANSITIONS[action]
+    if version is not None and version != visit.version:
+        raise VisitError(_l("Someone else changed this visit at the same moment. Reload to see it."))
+    if visit.status not in allowed_from:
+        raise VisitError(_l("This visit is “%(state)s”, so that is no longer possible.",
+                            state=audit.state_label(visit.status)))
+    from_state, visit.status = visit.status, to_state
+    audit.record(f"visit_{action}", visit, actor=by, from_state=from_state, to_state=to_state, note=note)
+    queue_mail(visit.expert, "visit_status", visit=visit, state=to_state, note=note, link=_link(visit))
+    db.session.commit()
+
+
+def _editable(visit: ExpertVisit) -> None:
+    if visit.status in ("completed", "cancelled"):
+        raise VisitError(_l("This visit is “%(state)s”, so its programme can no longer be changed.",
+                            state=audit.state_label(visit.status)))
+
+
+def _check_day(visit: ExpertVisit, day: dt.date) -> None:
+    if not visit.arrival_on <= day <= visit.departure_on:
+        raise VisitError(_l("The day must fall within the visit (%(start)s – %(end)s).",
+                            start=visit.arrival_on.isoformat(), end=visit.departure_on.isoformat()))
+
+
+@guarded
+def save_activity(visit: ExpertVisit, activity: VisitActivity | None, values: dict[str, Any], *,
+                  by: User) -> VisitActivity:
+    _editable(visit)
+    _check_day(visit, values["day"])
+    created = activity is None
+    if activity is None:
+        same_day = [a.position for a in visit.activities if a.day == values["day"]]
+        activity = VisitActivity(position=max(same_day, default=-1) + 1)
+        visit.activities.append(activity)
+    for key, value in values.items():
+        setattr(activity, key, value)
+    db.session.flush()
+    audit.record("activity_added" if created else "activity_changed", visit, actor=by,
+                 details={"activity": activity.id, "title": activity.title})
+    db.session.commit()
+    return activity
+
+
+@guarded
+def remove_activity(visit: ExpertVisit, activity: VisitActivity, *, by: User) -> None:
+    _editable(visit)
+    visit.activities.remove(activity)
+    audit.record("activity_removed", visit, actor=by, details={"title": activity.title})
+    db.session.commit()
+
+
+@guarded
+def shift_activity(visit: ExpertVisit, activity: VisitActivity, step: int, *, by: User) -> None:
+    """Move an activity one place up (-1) or down (+1) within its day."""
+    _editable(visit)
+    same_day = sorted((a for a in visit.activities if a.day == activity.day), key=lambda a: (a.position, a.id))
+    index = same_day.index(activity)
+    other = index + step
+    if 0 <= other < len(same_day):
+        same_day[index], same_day[other] = same_day[other], same_day[index]
+        for position, item in enumerate(same_day):
+            item.position = position
+        audit.record("activity_moved", visit, actor=by, details={"title": activity.title, "step": step})
+    db.session.commit()
+
+
+@guarded
+def record_outcomes(visit: ExpertVisit, values: dict[str, Any], *, by: User) -> None:
+    if visit.status not in ("confirmed", "completed"):
+        raise VisitError(_l("Outcomes are recorded once the visit is confirmed."))
+    for key, value in values.items():
+        setattr(visit, key, value)
+    audit.record("visit_outcomes", visit, actor=by, details={k: v for k, v in values.items() if k != "outcome_notes"})
+    db.session.commit()
+
+
+def clinic_choices() -> list[Clinic]:
+    return list(db.session.scalars(db.select(Clinic).order_by(Clinic.name)))
