@@ -209,3 +209,16 @@ def test_the_visit_screens_speak_russian(client, login, clinic, make_user):
         html = re.sub(r"<[^>]+>", " ", client.get(url).get_data(as_text=True))
         for english in ("Programme", "Host clinic", "Arrival", "Save the visit", "Add an activity", "Expert visits"):
             assert english not in html, (url, english)
+
+
+def test_the_expert_claims_travel_through_the_expenses_module(app, client, login, staff, clinic, rates):
+    login(staff)
+    visit = plan(client, clinic)
+    client.post(f"/visits/{visit.id}/confirm", data={"version": str(db.session.get(ExpertVisit, visit.id).version)})
+    expert_browser = app.test_client()
+    expert_browser.post(invitation_link(), data={"password": "an expert password", "confirm": "an expert password"})
+    assert "Claim expenses" in expert_browser.get("/expenses/").get_data(as_text=True)
+    response = expert_browser.post("/expenses/claims", data={"funded_item_id": visit.id})
+    assert response.status_code == 303
+    claim_page = expert_browser.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Travel" in claim_page and "£765.00" in claim_page  # €900 approved, at 0.85
