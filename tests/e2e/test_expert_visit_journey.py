@@ -102,14 +102,15 @@ def test_visit_for_new_expert_letter_and_reissue(
     expect(programme).to_contain_text("No activities yet.")
     page.evaluate("window.__noReload = 1")  # a full page load would wipe it
     items = programme.locator("ol.agenda > li")
+    add_form = programme.locator("#add-activity")  # each activity has its own edit form too
     for n, (kind, offset, start, end, title, place, participants) in enumerate(ACTIVITIES, start=1):
-        programme.get_by_label("Kind", exact=True).select_option(label=kind)
-        programme.get_by_label("Day", exact=True).fill((arrival + dt.timedelta(days=offset)).isoformat())
-        programme.get_by_label("From", exact=True).fill(start)
-        programme.get_by_label("To", exact=True).fill(end)
-        programme.get_by_label("Title", exact=True).fill(title)
-        programme.get_by_label("Place in the clinic", exact=True).fill(place)
-        programme.get_by_label("Expected participants", exact=True).fill(participants)
+        add_form.get_by_label("Kind", exact=True).select_option(label=kind)
+        add_form.get_by_label("Day", exact=True).fill((arrival + dt.timedelta(days=offset)).isoformat())
+        add_form.get_by_label("From", exact=True).fill(start)
+        add_form.get_by_label("To", exact=True).fill(end)
+        add_form.get_by_label("Title", exact=True).fill(title)
+        add_form.get_by_label("Place in the clinic", exact=True).fill(place)
+        add_form.get_by_label("Expected participants", exact=True).fill(participants)
         with page.expect_response(lambda r: r.url == f"{base}/visits/{visit_id}/activities"
                                   and r.request.method == "POST") as answer:
             programme.get_by_role("button", name="Add the activity", exact=True).click()
@@ -121,7 +122,7 @@ def test_visit_for_new_expert_letter_and_reissue(
         expect(item).to_contain_text(place)
         expect(item).to_contain_text(f"Participants: {participants}")
         # The form is blank again for the next activity.
-        expect(programme.get_by_label("Title", exact=True)).to_have_value("")
+        expect(add_form.get_by_label("Title", exact=True)).to_have_value("")
     assert page.evaluate("window.__noReload") == 1
     expect(page).to_have_url(visit_url)
     # The agenda: one day each, in order, under the day's heading.

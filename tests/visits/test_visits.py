@@ -222,3 +222,20 @@ def test_the_expert_claims_travel_through_the_expenses_module(app, client, login
     assert response.status_code == 303
     claim_page = expert_browser.get(response.headers["Location"]).get_data(as_text=True)
     assert "Travel" in claim_page and "£765.00" in claim_page  # €900 approved, at 0.85
+
+
+def test_an_activity_is_edited_in_place_and_the_letter_follows(client, login, staff, clinic):
+    login(staff)
+    visit = plan(client, clinic)
+    add_activity(client, visit, "2027-03-02", "Lecture on gliomas")
+    activity = db.session.scalars(select(VisitActivity)).one()
+    response = client.htmx_post(f"/visits/{visit.id}/activities/{activity.id}", data={
+        f"a{activity.id}-kind": "master_class", f"a{activity.id}-day": "2027-03-03",
+        f"a{activity.id}-title": "Master class on gliomas", f"a{activity.id}-starts_at": "09:00"})
+    assert response.status_code == 200 and "Master class on gliomas" in response.get_data(as_text=True)
+    activity = db.session.get(VisitActivity, activity.id)
+    assert (activity.kind, activity.day, activity.title) == ("master_class", dt.date(2027, 3, 3),
+                                                             "Master class on gliomas")
+    response = client.htmx_post(f"/visits/{visit.id}/activities/{activity.id}", data={
+        f"a{activity.id}-kind": "lecture", f"a{activity.id}-day": "2027-05-01", f"a{activity.id}-title": "x"})
+    assert response.status_code == 422 and "must fall within the visit" in response.get_data(as_text=True)

@@ -113,6 +113,7 @@ def _detail_context(visit: ExpertVisit, **extra: Any) -> dict[str, Any]:
             or ActivityForm(formdata=None, data={"day": visit.arrival_on}),
             "transition_form": TransitionForm(formdata=None, data={"version": visit.version}),
             "outcomes_form": extra.pop("outcomes_form", None) or OutcomesForm(obj=visit),
+            "edit_form_for": lambda activity: ActivityForm(prefix=f"a{activity.id}", formdata=None, obj=activity),
             "events": audit.timeline(visit) if is_staff(current_user) else [], "editable":
             is_staff(current_user) and visit.status in ("planned", "confirmed"), **extra}
 
@@ -137,7 +138,7 @@ def _programme(visit: ExpertVisit, status: int = 200, **extra: Any) -> tuple[str
 def save_activity(visit_id: int, activity_id: int | None) -> tuple[str, int] | BaseResponse:
     visit = _visit(visit_id)
     activity = _activity(visit, activity_id) if activity_id else None
-    form = ActivityForm()
+    form = ActivityForm(prefix=f"a{activity_id}" if activity_id else "")
     if form.validate_on_submit():
         try:
             services.save_activity(visit, activity, {name: getattr(form, name).data for name in ActivityForm.FIELDS},
