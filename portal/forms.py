@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from wtforms import SelectMultipleField
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectMultipleField
+from wtforms.validators import InputRequired, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
+
+from .money import AmountError, to_minor
 
 
 def strip(value: Any) -> Any:
@@ -18,3 +23,33 @@ class MultiCheckboxField(SelectMultipleField):
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+
+class VersionedForm(FlaskForm):
+    """A decision about a record as it was when the page was drawn: the version it saw,
+    and where to go back to."""
+
+    version = HiddenField(validators=[InputRequired()])
+    next = HiddenField()
+
+    def version_number(self) -> int | None:
+        try:
+            return int(self.version.data)
+        except (TypeError, ValueError):
+            return None
+
+
+def whole_minor_units(currency_field: str | None = None, currency: str | None = None) -> Any:
+    """A validator: the amount has no more decimals than its currency (named by another
+    field of the form, or fixed)."""
+
+    def check(form: Any, field: Any) -> None:
+        if field.data is None or field.errors:
+            return
+        code = currency or form[currency_field].data
+        try:
+            to_minor(field.data, code)
+        except AmountError:
+            raise ValidationError(_l("Too many decimal places for %(currency)s.", currency=code)) from None
+
+    return check

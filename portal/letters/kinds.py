@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,22 @@ class LetterKind:
 
 
 PUBLIC_FACTS = ("holder", "event", "dates")
+
+# Profile fields letters are made from, as the person is asked to fill them in.
+PROFILE_FIELDS = {
+    "passport_full_name": _l("your full name as in the passport"),
+    "nationality": _l("your nationality"),
+    "passport_number": _l("your passport number"),
+    "passport_expiry": _l("your passport's expiry date"),
+    "position": _l("your position"),
+    "clinic": _l("your clinic"),
+}
+
+
+def missing_from_profile(user: Any, fields: tuple[str, ...]) -> list[Any]:
+    """What ``user`` still has to add to their profile, in words, for a kind's ``missing``."""
+    return [_l("in your profile: %(field)s", field=PROFILE_FIELDS[name]) for name in fields
+            if not getattr(user, name)]
 
 
 def letter_kinds() -> dict[str, LetterKind]:

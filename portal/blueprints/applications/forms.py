@@ -12,7 +12,6 @@ from wtforms import (
     FileField,
     Form,
     FormField,
-    HiddenField,
     IntegerField,
     RadioField,
     SelectChoice,
@@ -22,10 +21,10 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from ...forms import MultiCheckboxField, strip
+from ...forms import MultiCheckboxField, VersionedForm, strip, whole_minor_units
 from ...labels import BUDGET_CATEGORY_LABELS
 from ...models import BUDGET_CATEGORIES, DOCUMENT_KINDS, PARTICIPATION, SHARING_METHODS
-from ...money import CURRENCIES, MAX_AMOUNT, AmountError, from_minor, to_minor
+from ...money import CURRENCIES, MAX_AMOUNT, from_minor, to_minor
 from ...storage import DOCUMENT_MAX_MB
 from .labels import DOCUMENT_KIND_LABELS, PARTICIPATION_LABELS, SHARING_LABELS
 
@@ -41,17 +40,9 @@ class AmountForm(Form):
 
     amount = DecimalField(_l("Amount"), places=None, validators=[
         Optional(), NumberRange(min=0, message=_l("The amount cannot be negative.")),
-        NumberRange(max=MAX_AMOUNT, message=_l("That amount is too large."))],
+        NumberRange(max=MAX_AMOUNT, message=_l("That amount is too large.")), whole_minor_units("currency")],
         render_kw={"inputmode": "decimal"})
     currency = SelectField(_l("Currency"), choices=currency_choices, default="EUR")
-
-    def validate_amount(self, field: DecimalField) -> None:
-        if field.data is not None and not field.errors:
-            try:
-                to_minor(field.data, self.currency.data)
-            except AmountError:
-                raise ValidationError(_l("Too many decimal places for %(currency)s.",
-                                         currency=self.currency.data)) from None
 
 
 class BudgetForm(Form):
@@ -128,19 +119,6 @@ class ApplicationForm(FlaskForm):
             target.errors.append(_l("Say at which consulate you will apply (country and city)."))
             ok = False
         return ok
-
-
-class VersionedForm(FlaskForm):
-    """A decision about a record as it was when the page was drawn."""
-
-    version = HiddenField(validators=[InputRequired()])
-    next = HiddenField()
-
-    def version_number(self) -> int | None:
-        try:
-            return int(self.version.data)
-        except (TypeError, ValueError):
-            return None
 
 
 class ApproveForm(VersionedForm):

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 
 from ...extensions import db
 from ...labels import budget_category_label
-from ...letters import LetterKind
+from ...letters import LetterKind, missing_from_profile
 from ...models import Application
 from ...permissions import can_see_application, is_staff
 from .labels import PARTICIPATION_LABELS
@@ -24,16 +24,8 @@ def _missing(application: Application) -> list[Any]:
         needed.append(_l("the application must be approved"))
     if not application.visa_needed:
         needed.append(_l("the application must say that a visa is needed, and at which consulate"))
-    doctor = application.doctor
-    for attribute, label in (("passport_full_name", _l("your full name as in the passport")),
-                             ("nationality", _l("your nationality")),
-                             ("passport_number", _l("your passport number")),
-                             ("passport_expiry", _l("your passport's expiry date")),
-                             ("position", _l("your position")),
-                             ("clinic", _l("your clinic"))):
-        if not getattr(doctor, attribute):
-            needed.append(_l("in your profile: %(field)s", field=label))
-    return needed
+    return needed + missing_from_profile(application.doctor, (
+        "passport_full_name", "nationality", "passport_number", "passport_expiry", "position", "clinic"))
 
 
 def _facts(application: Application) -> dict[str, Any]:

@@ -18,10 +18,10 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from ...forms import strip
+from ...forms import VersionedForm, strip, whole_minor_units
 from ...labels import BUDGET_CATEGORY_LABELS
 from ...models import PAYMENT_METHODS
-from ...money import CURRENCIES, MAX_AMOUNT, AmountError, to_minor
+from ...money import CURRENCIES, MAX_AMOUNT, to_minor
 from ...storage import DOCUMENT_MAX_MB
 
 RECEIPT_HINT = _l("PDF, JPEG or PNG, at most %(mb)d MB.", mb=DOCUMENT_MAX_MB)
@@ -34,17 +34,10 @@ class MoneyForm(FlaskForm):
 
     amount = DecimalField(_l("Amount"), places=None, validators=[
         InputRequired(_l("Enter the amount.")),
-        NumberRange(min=0.01, max=MAX_AMOUNT, message=_l("Enter an amount above zero."))],
+        NumberRange(min=0.01, max=MAX_AMOUNT, message=_l("Enter an amount above zero.")),
+        whole_minor_units("currency")],
         render_kw={"inputmode": "decimal"})
     currency = SelectField(_l("Currency"), choices=[SelectChoice(c, c) for c in CURRENCIES], default="EUR")
-
-    def validate_amount(self, field: DecimalField) -> None:
-        if field.data is not None and not field.errors:
-            try:
-                to_minor(field.data, self.currency.data)
-            except AmountError:
-                raise ValidationError(_l("Too many decimal places for %(currency)s.",
-                                         currency=self.currency.data)) from None
 
     def minor(self) -> int:
         return to_minor(self.amount.data, self.currency.data)
@@ -74,17 +67,6 @@ class LineForm(MoneyForm):
 class DirectCostForm(LineForm):
     funded_item_id = SelectField(_l("For"), coerce=int)
     receipt = FileField(_l("Invoice"), description=RECEIPT_HINT)
-
-
-class VersionedForm(FlaskForm):
-    version = HiddenField(validators=[InputRequired()])
-    next = HiddenField()
-
-    def version_number(self) -> int | None:
-        try:
-            return int(self.version.data)
-        except (TypeError, ValueError):
-            return None
 
 
 class ApproveLineForm(VersionedForm):
@@ -117,14 +99,8 @@ class PaymentForm(FlaskForm):
     reference = StringField(_l("Payment reference"), filters=[strip], validators=[
         DataRequired(_l("Enter the bank or payment reference.")), Length(max=100)])
     amount = DecimalField(_l("Amount paid (GBP)"), places=None, validators=[
-        InputRequired(_l("Enter the amount paid.")), NumberRange(min=0.01, max=MAX_AMOUNT)])
-
-    def validate_amount(self, field: DecimalField) -> None:
-        if field.data is not None and not field.errors:
-            try:
-                to_minor(field.data, "GBP")
-            except AmountError:
-                raise ValidationError(_l("Use at most two decimal places.")) from None
+        InputRequired(_l("Enter the amount paid.")), NumberRange(min=0.01, max=MAX_AMOUNT),
+        whole_minor_units(currency="GBP")])
 
 
 class RateForm(FlaskForm):
@@ -143,11 +119,4 @@ class RatesImportForm(FlaskForm):
 class BudgetForm(FlaskForm):
     year = IntegerField(_l("Year"), validators=[InputRequired(), NumberRange(min=2000, max=2100)])
     amount = DecimalField(_l("Budget (GBP)"), places=None, validators=[
-        InputRequired(_l("Enter the budget.")), NumberRange(min=0, max=MAX_AMOUNT)])
-
-    def validate_amount(self, field: DecimalField) -> None:
-        if field.data is not None and not field.errors:
-            try:
-                to_minor(field.data, "GBP")
-            except AmountError:
-                raise ValidationError(_l("Use at most two decimal places.")) from None
+        InputRequired(_l("Enter the budget.")), NumberRange(min=0, max=MAX_AMOUNT), whole_minor_units(currency="GBP")])

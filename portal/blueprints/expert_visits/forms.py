@@ -20,25 +20,18 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
-from ...forms import strip
+from ...forms import strip, whole_minor_units
 from ...labels import BUDGET_CATEGORY_LABELS
-from ...money import CURRENCIES, MAX_AMOUNT, AmountError, from_minor, to_minor
+from ...money import CURRENCIES, MAX_AMOUNT, from_minor, to_minor
 from .labels import ACTIVITY_LABELS
 from .services import VISIT_CATEGORIES
 
 
 class AmountForm(Form):
     amount = DecimalField(_l("Amount"), places=None, validators=[
-        Optional(), NumberRange(min=0, max=MAX_AMOUNT, message=_l("Enter an amount of zero or more."))])
+        Optional(), NumberRange(min=0, max=MAX_AMOUNT, message=_l("Enter an amount of zero or more.")),
+        whole_minor_units("currency")])
     currency = SelectField(_l("Currency"), choices=[SelectChoice(c, c) for c in CURRENCIES], default="EUR")
-
-    def validate_amount(self, field: DecimalField) -> None:
-        if field.data is not None and not field.errors:
-            try:
-                to_minor(field.data, self.currency.data)
-            except AmountError:
-                raise ValidationError(_l("Too many decimal places for %(currency)s.",
-                                         currency=self.currency.data)) from None
 
 
 class VisitBudgetForm(Form):

@@ -8,7 +8,7 @@ from flask_babel import force_locale, format_date
 from flask_babel import lazy_gettext as _l
 
 from ...extensions import db
-from ...letters import LetterKind
+from ...letters import LetterKind, missing_from_profile
 from ...models import ExpertVisit
 from ...permissions import can_see_visit, is_staff
 from .labels import ACTIVITY_NAMES_EN, ACTIVITY_NAMES_RU
@@ -21,14 +21,8 @@ def _missing(visit: ExpertVisit) -> list[Any]:
     needed: list[Any] = []
     if visit.status not in ("confirmed", "completed"):
         needed.append(_l("the visit must be confirmed"))
-    expert = visit.expert
-    for attribute, label in (("passport_full_name", _l("your full name as in the passport")),
-                             ("nationality", _l("your nationality")),
-                             ("passport_number", _l("your passport number")),
-                             ("passport_expiry", _l("your passport's expiry date"))):
-        if not getattr(expert, attribute):
-            needed.append(_l("in your profile: %(field)s", field=label))
-    return needed
+    return needed + missing_from_profile(visit.expert, (
+        "passport_full_name", "nationality", "passport_number", "passport_expiry"))
 
 
 def _dates(visit: ExpertVisit, locale: str) -> tuple[str, str]:
