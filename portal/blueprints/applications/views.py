@@ -303,18 +303,11 @@ def _detail_page(application: Application, **forms: Any) -> str:
         "report_due": services.report_due(application),
         "document_form": forms.get("document_form") or DocumentForm(),
         "comment_form": forms.get("comment_form") or CommentForm(),
-        "visa_form": forms.get("visa_form") or VisaForm(obj=_visa_values(application)),
+        "visa_form": forms.get("visa_form") or VisaForm(formdata=None, data={
+            "appointment_on": application.visa_appointment_on, "outcome": application.visa_outcome or ""}),
         "forms": forms.get("decision") or (decision_forms(application) if is_staff(current_user) else {}),
     }
     return render_template("applications/detail.html", **context)
-
-
-def _visa_values(application: Application) -> Any:
-    class Values:
-        appointment_on = application.visa_appointment_on
-        outcome = application.visa_outcome or ""
-
-    return Values
 
 
 @bp.post("/<int:application_id>/documents")

@@ -243,28 +243,29 @@ def approve_line(line: ExpenseLine, *, by: User, version: int | None, override_r
     if over:
         line.override_reason = override_reason
         details |= {"over_cap": True, "cap_gbp": cap, "already_gbp": used}
-    _move(line, "approve", by=by, version=None, note=override_reason if over else None, details=details)
+    _decide(line, "approve", by=by, version=None, note=override_reason if over else None, details=details)
+
+
+def _decide(line: ExpenseLine, action: str, *, by: User, version: int | None, note: str | None,
+            details: dict[str, Any] | None = None) -> None:
+    """A staff decision on a line: move it, note who decided, tell the claimant, commit."""
+    _move(line, action, by=by, version=version, note=note, details=details)
     line.decided_by_id, line.decided_at = by.id, utcnow()
-    queue_mail(line.claim.claimant, "line_decided", line=line, state="approved", link=_claim_link(line.claim))
+    queue_mail(line.claim.claimant, "line_decided", line=line, state=line.status,
+               note=None if action == "approve" else note, link=_claim_link(line.claim))
     db.session.commit()
 
 
 @guarded
 def reject_line(line: ExpenseLine, reason: str, *, by: User, version: int | None) -> None:
-    _move(line, "reject", by=by, version=version, note=reason)
-    line.reject_reason, line.decided_by_id, line.decided_at = reason, by.id, utcnow()
-    queue_mail(line.claim.claimant, "line_decided", line=line, state="rejected", note=reason,
-               link=_claim_link(line.claim))
-    db.session.commit()
+    line.reject_reason = reason
+    _decide(line, "reject", by=by, version=version, note=reason)
 
 
 @guarded
 def query_line(line: ExpenseLine, question: str, *, by: User, version: int | None) -> None:
-    _move(line, "query", by=by, version=version, note=question)
-    line.question, line.decided_by_id, line.decided_at = question, by.id, utcnow()
-    queue_mail(line.claim.claimant, "line_decided", line=line, state="queried", note=question,
-               link=_claim_link(line.claim))
-    db.session.commit()
+    line.question = question
+    _decide(line, "query", by=by, version=version, note=question)
 
 
 @guarded
