@@ -21,12 +21,14 @@ from flask_babel import force_locale
 from sqlalchemy import select
 
 from .extensions import FORMAT_LOCALES, db
-from .models import OutboxMessage, User
+from .models import Letter, OutboxMessage, User
 from .models.types import utcnow
 
 
-def queue_mail(to: User | str, template: str, *, language: str | None = None, **context: Any) -> OutboxMessage:
-    """Render ``mail/<template>.subject.txt`` and ``mail/<template>.txt`` into the outbox."""
+def queue_mail(to: User | str, template: str, *, language: str | None = None, attach: Letter | None = None,
+               **context: Any) -> OutboxMessage:
+    """Render ``mail/<template>.subject.txt`` and ``mail/<template>.txt`` into the outbox;
+    ``attach`` sends an issued letter's PDF with it."""
     if isinstance(to, User):
         recipient, language = to.email, language or to.preferred_language
         context.setdefault("recipient", to)
@@ -37,7 +39,7 @@ def queue_mail(to: User | str, template: str, *, language: str | None = None, **
     with force_locale(FORMAT_LOCALES.get(language, language)):
         subject = render_template(f"mail/{template}.subject.txt", **context).strip()
         body = render_template(f"mail/{template}.txt", **context)
-    message = OutboxMessage(recipient=recipient, subject=subject, body_text=body, language=language)
+    message = OutboxMessage(recipient=recipient, subject=subject, body_text=body, language=language, letter=attach)
     db.session.add(message)
     return message
 
@@ -49,7 +51,11 @@ def _as_email(message: OutboxMessage) -> EmailMessage:
     email["Subject"] = message.subject
     email["Message-ID"] = make_msgid(idstring=f"outbox-{message.id}")
     email.set_content(message.body_text)
-    email["Content-Language"] = message.language  # after set_content, which resets Content-*
+    if message.letter is not None:
+        email.add_attachment(message.letter.pdf, maintype="application", subtype="pdf",
+                             filename=f"{message.letter.reference}.pdf")
+    # Last: set_content and add_attachment move or reset the Content-* headers.
+    email["Content-Language"] = message.language
     return email
 
 

@@ -1,9 +1,20 @@
 """The letters engine: every PDF the portal issues is numbered, rendered, recorded and
 verifiable the same way. Modules offer letter kinds through ``portal_letter_kinds``."""
 
+from .engine import PdfPool
 from .kinds import LetterKind, letter_kind, missing_from_profile
-from .service import NotReady, RevokedLetter, history, latest_letter, obtain, organisation, revoke
+from .service import (
+    NotReady,
+    RevokedLetter,
+    history,
+    issue_many,
+    latest_letter,
+    letter_html,
+    obtain,
+    organisation,
+    revoke,
+)
 from .views import bp
 
-__all__ = ["LetterKind", "NotReady", "RevokedLetter", "bp", "history", "latest_letter", "letter_kind",
-           "missing_from_profile", "obtain", "organisation", "revoke"]
+__all__ = ["LetterKind", "NotReady", "PdfPool", "RevokedLetter", "bp", "history", "issue_many", "latest_letter",
+           "letter_html", "letter_kind", "missing_from_profile", "obtain", "organisation", "revoke"]

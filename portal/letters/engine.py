@@ -3,6 +3,10 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -66,3 +70,38 @@ def render_html(template: str, context: dict[str, Any]) -> str:
 def html_to_pdf(html: str, fetcher: AllowListFetcher | None = None) -> bytes:
     fetcher = fetcher or AllowListFetcher(current_app.static_folder or "")
     return HTML(string=html, base_url=LETTER_BASE, url_fetcher=fetcher).write_pdf()
+
+
+def _render_in_worker(html: str, static_folder: str) -> bytes:
+    """What a worker process runs: no app, no database, only HTML in and PDF out."""
+    return HTML(string=html, base_url=LETTER_BASE, url_fetcher=AllowListFetcher(static_folder)).write_pdf()
+
+
+class PdfPool:
+    """Renders many letters on several processes: WeasyPrint keeps one core busy per letter.
+
+    Use as a context manager and pass it as ``render`` to ``issue_many``. With one worker,
+    or for a single letter, it renders in this process.
+    """
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = max(1, workers if workers is not None else (os.cpu_count() or 1))
+        self.static_folder = current_app.static_folder or ""
+        self.executor: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> PdfPool:
+        if self.workers > 1:
+            # "spawn": a worker starts clean, never with a copy of this process's connections or threads.
+            self.executor = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        if self.executor is not None:
+            self.executor.shutdown(wait=True, cancel_futures=True)
+            self.executor = None
+
+    def __call__(self, pages: list[str]) -> list[bytes]:
+        if self.executor is None or len(pages) < 2:
+            return [_render_in_worker(html, self.static_folder) for html in pages]
+        chunk = max(1, len(pages) // (self.workers * 4))
+        return list(self.executor.map(_render_in_worker, pages, repeat(self.static_folder), chunksize=chunk))

@@ -32,8 +32,13 @@ class LetterKind:
     can_download: Callable[[Any, Any], bool]
     can_revoke: Callable[[Any, Any], bool]
     language: str = "en"
+    # A kind written in each reader's own language says whose: ``language_of(subject)``.
+    language_of: Callable[[Any], str] | None = None
     funded_item_id: Callable[[Any], int | None] = field(default=lambda subject: None)
     holder: Callable[[Any], Any] = field(default=lambda subject: None)  # the User it is for, to e-mail
+
+    def language_for(self, subject: Any) -> str:
+        return self.language_of(subject) if self.language_of else self.language
 
 
 PUBLIC_FACTS = ("holder", "event", "dates")

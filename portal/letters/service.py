@@ -6,6 +6,7 @@ import base64
 import datetime as dt
 import hashlib
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from flask import current_app
@@ -18,7 +19,7 @@ from ..extensions import FORMAT_LOCALES, db
 from ..mail import queue_mail
 from ..models import Letter, OrganisationSettings, User
 from ..models.types import utcnow
-from .engine import AllowListFetcher, html_to_pdf, qr_svg, render_html
+from .engine import html_to_pdf, qr_svg, render_html
 from .kinds import PUBLIC_FACTS, LetterKind
 
 
@@ -75,14 +76,15 @@ def letterhead(settings: OrganisationSettings) -> dict[str, Any]:
 
 
 def letter_html(kind: LetterKind, facts: dict[str, Any], *, reference: str, token: str,
-                issued_on: dt.date) -> str:
+                issued_on: dt.date, language: str | None = None) -> str:
     """The letter's HTML, rendered in the letter's own language."""
-    with force_locale(FORMAT_LOCALES.get(kind.language, kind.language)):
+    language = language or kind.language
+    with force_locale(FORMAT_LOCALES.get(language, language)):
         url = verify_url(token)
         return render_html(kind.template, {
             "title": str(kind.title), "facts": facts, "org": letterhead(organisation()),
             "reference": reference, "issued_on": format_date(issued_on, "long"),
-            "verify_url": url, "qr": qr_svg(url), "language": kind.language,
+            "verify_url": url, "qr": qr_svg(url), "language": language,
         })
 
 
@@ -112,7 +114,7 @@ def obtain(kind: LetterKind, subject: Any, *, by: User, reissue: bool = False) -
             return latest
         if latest.status == "revoked" and not reissue:
             raise RevokedLetter(latest)
-    letter = _issue(kind, subject, facts, by=by)
+    letter = issue_many(kind, [(subject, facts)], by=by)[0]
     if latest is not None and latest.status == "valid":
         latest.status = "superseded"
         latest.superseded_by_id = letter.id
@@ -126,32 +128,41 @@ def _next_sequence(year: int) -> int:
     return (db.session.scalar(select(func.max(Letter.sequence)).where(Letter.year == year)) or 0) + 1
 
 
-def _issue(kind: LetterKind, subject: Any, facts: dict[str, Any], *, by: User,
-           fetcher: AllowListFetcher | None = None) -> Letter:
-    """Number, render and record a new letter (the caller commits)."""
+def issue_many(kind: LetterKind, batch: list[tuple[Any, dict[str, Any]]], *, by: User,
+               render: Callable[[list[str]], list[bytes]] | None = None) -> list[Letter]:
+    """Number, render and record one new letter per (subject, facts), in order and with
+    consecutive numbers (the caller commits). ``render`` turns the letters' HTML into PDFs:
+    a batch passes one that uses several processes."""
+    render = render or (lambda pages: [html_to_pdf(html) for html in pages])
     settings = organisation()
     issued_at = utcnow()
-    token = secrets.token_urlsafe(12)
+    tokens = [secrets.token_urlsafe(12) for _ in batch]
     for _attempt in range(5):
-        sequence = _next_sequence(issued_at.year)
-        reference = f"{settings.reference_prefix}-{issued_at.year}-{sequence:04d}"
-        pdf = html_to_pdf(letter_html(kind, facts, reference=reference, token=token,
-                                      issued_on=issued_at.date()), fetcher)
-        letter = Letter(
-            reference=reference, year=issued_at.year, sequence=sequence, kind=kind.key,
+        first = _next_sequence(issued_at.year)
+        references = [f"{settings.reference_prefix}-{issued_at.year}-{first + n:04d}" for n in range(len(batch))]
+        pdfs = render([
+            letter_html(kind, facts, reference=reference, token=token, issued_on=issued_at.date(),
+                        language=kind.language_for(subject))
+            for (subject, facts), reference, token in zip(batch, references, tokens, strict=True)])
+        letters = [Letter(
+            reference=reference, year=issued_at.year, sequence=first + n, kind=kind.key,
             subject_type=kind.subject_type, subject_id=subject.id, funded_item_id=kind.funded_item_id(subject),
-            language=kind.language, issued_by_id=by.id, issued_at=issued_at, sha256=hashlib.sha256(pdf).hexdigest(),
-            facts=facts, public_facts={key: facts.get(key) for key in PUBLIC_FACTS} | {"issuer": settings.name},
+            language=kind.language_for(subject), issued_by_id=by.id, issued_at=issued_at,
+            sha256=hashlib.sha256(pdf).hexdigest(), facts=facts,
+            public_facts={key: facts.get(key) for key in PUBLIC_FACTS} | {"issuer": settings.name},
             token=token, status="valid", pdf=pdf)
+            for n, ((subject, facts), reference, token, pdf) in enumerate(zip(batch, references, tokens, pdfs,
+                                                                             strict=True))]
         try:
-            with db.session.begin_nested():  # another worker may take the same number first
-                db.session.add(letter)
+            with db.session.begin_nested():  # another worker may take the same numbers first
+                db.session.add_all(letters)
         except IntegrityError:
             continue
-        audit.record("letter_issued", letter, actor=by, to_state="valid",
-                     details={"kind": kind.key, "subject": f"{kind.subject_type}:{subject.id}"})
-        return letter
-    raise RuntimeError("could not number the letter after 5 attempts")
+        for letter, (subject, _facts) in zip(letters, batch, strict=True):
+            audit.record("letter_issued", letter, actor=by, to_state="valid",
+                         details={"kind": kind.key, "subject": f"{kind.subject_type}:{subject.id}"})
+        return letters
+    raise RuntimeError("could not number the letters after 5 attempts")
 
 
 def revoke(letter: Letter, reason: str, *, by: User, holder: User | None) -> None:

@@ -12,6 +12,19 @@ from .applications import (
     ConferenceReport,
 )
 from .catalogue import Clinic, Conference
+from .donors import (
+    ACKNOWLEDGEMENT_CHANNELS,
+    CONTACT_PREFERENCES,
+    DONATION_METHODS,
+    DONOR_KINDS,
+    Acknowledgement,
+    AcknowledgementBatch,
+    Donation,
+    DonationAllocation,
+    DonationImport,
+    Donor,
+    GiftAidDeclaration,
+)
 from .expenses import LINE_STATES, PAYMENT_METHODS, ExpenseClaim, ExpenseLine, Payment, ProgrammeBudget
 from .funding import BUDGET_CATEGORIES, BudgetLine, FundedItem
 from .letters import LETTER_STATES, Letter, OrganisationSettings
@@ -21,6 +34,8 @@ from .users import ROLES, User, UserRole
 from .visits import ACTIVITY_KINDS, VISIT_STATES, ExpertVisit, VisitActivity
 
 __all__ = [
+    "ACKNOWLEDGEMENT_CHANNELS", "CONTACT_PREFERENCES", "DONATION_METHODS", "DONOR_KINDS", "Acknowledgement",
+    "AcknowledgementBatch", "Donation", "DonationAllocation", "DonationImport", "Donor", "GiftAidDeclaration",
     "ACTIVITY_KINDS", "VISIT_STATES", "ExpertVisit", "VisitActivity",
     "LINE_STATES", "PAYMENT_METHODS", "ExpenseClaim", "ExpenseLine", "Payment", "ProgrammeBudget",
     "Application", "APPLICATION_STATES", "ApplicationComment", "ApplicationDocument", "AuditEvent",

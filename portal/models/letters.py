@@ -26,6 +26,9 @@ class OrganisationSettings(db.Model):
     signatory_name: Mapped[str] = mapped_column(String(200), default="")
     signatory_title: Mapped[str] = mapped_column(String(200), default="")
     reference_prefix: Mapped[str] = mapped_column(String(10), default="EP")
+    # The programme's record before the portal, for the figures donor letters quote.
+    programme_since: Mapped[int] = mapped_column(default=2011)
+    doctors_before_portal: Mapped[int] = mapped_column(default=70)
     logo: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
     logo_type: Mapped[str | None] = mapped_column(String(50))
     signature: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))

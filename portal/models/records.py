@@ -54,6 +54,10 @@ class OutboxMessage(db.Model):
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # An issued letter sent as the message's PDF attachment (a donor's thank-you letter).
+    letter_id: Mapped[int | None] = mapped_column(ForeignKey("letters.id", ondelete="SET NULL"))
+
+    letter = relationship("Letter")
 
 
 class StoredFile(db.Model):

@@ -1,0 +1,227 @@
+"""Money in: donors, their gifts, Gift Aid declarations, acknowledgements and what the
+restricted gifts paid for. Donations are not funded items; allocations point at them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .types import UTCDateTime, utcnow
+
+DONOR_KINDS = ("individual", "organisation")
+CONTACT_PREFERENCES = ("email", "post", "none")
+DONATION_METHODS = ("bank_transfer", "card", "cheque", "cash", "online_platform")
+ACKNOWLEDGEMENT_CHANNELS = ("email", "post", "none")
+
+
+def _sql_in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Donor(db.Model):
+    """A person or organisation who gives. Donors never sign in; staff keep their record."""
+
+    __tablename__ = "donors"
+    __table_args__ = (
+        CheckConstraint(_sql_in("kind", DONOR_KINDS), name="known_kind"),
+        CheckConstraint(_sql_in("contact_preference", CONTACT_PREFERENCES), name="known_preference"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), default="individual")
+    title: Mapped[str | None] = mapped_column(String(20))
+    first_name: Mapped[str | None] = mapped_column(String(100))
+    last_name: Mapped[str | None] = mapped_column(String(100))
+    organisation_name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254), index=True)
+    # HMRC asks for the house name or number and the postcode separately.
+    house: Mapped[str | None] = mapped_column(String(100))
+    address: Mapped[str | None] = mapped_column(Text)  # street, town: one line per line
+    postcode: Mapped[str | None] = mapped_column(String(20))
+    country: Mapped[str] = mapped_column(String(2), default="GB")  # ISO 3166
+    language: Mapped[str] = mapped_column(String(5), default="en")
+    contact_preference: Mapped[str] = mapped_column(String(8), default="email")
+    notes: Mapped[str | None] = mapped_column(Text)
+    # Lower-case name for search and for matching imported rows.
+    search_name: Mapped[str] = mapped_column(String(400), index=True, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    declarations: Mapped[list[GiftAidDeclaration]] = relationship(
+        back_populates="donor", cascade="all, delete-orphan", order_by="GiftAidDeclaration.made_on.desc()")
+    donations: Mapped[list[Donation]] = relationship(
+        back_populates="donor", order_by="(Donation.received_on.desc(), Donation.id.desc())")
+
+    @property
+    def display_name(self) -> str:
+        if self.kind == "organisation":
+            return self.organisation_name or ""
+        return " ".join(part for part in (self.title, self.first_name, self.last_name) if part)
+
+    @property
+    def full_name(self) -> str:
+        """The name without the title (what a letter's greeting and the list show)."""
+        if self.kind == "organisation":
+            return self.organisation_name or ""
+        return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+    def refresh_search_name(self) -> None:
+        self.search_name = " ".join(
+            part for part in (self.first_name, self.last_name, self.organisation_name) if part).lower()
+
+    def address_lines(self) -> list[str]:
+        lines = [line.strip() for line in (self.address or "").splitlines() if line.strip()]
+        if self.house and lines and not lines[0].startswith(self.house):
+            lines[0] = f"{self.house} {lines[0]}"
+        elif self.house and not lines:
+            lines = [self.house]
+        return lines + ([self.postcode] if self.postcode else [])
+
+
+class GiftAidDeclaration(db.Model):
+    """A UK taxpayer's declaration that the charity may claim Gift Aid on their gifts."""
+
+    __tablename__ = "gift_aid_declarations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    donor_id: Mapped[int] = mapped_column(ForeignKey("donors.id", ondelete="CASCADE"), index=True)
+    made_on: Mapped[dt.date] = mapped_column()
+    covers_past: Mapped[bool] = mapped_column(default=True)  # gifts in the four years before
+    covers_future: Mapped[bool] = mapped_column(default=True)  # gifts from the day it was made
+    cancelled_on: Mapped[dt.date | None] = mapped_column()
+    cancelled_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    donor: Mapped[Donor] = relationship(back_populates="declarations")
+
+    def window_start(self) -> dt.date:
+        """The earliest gift covered: four years before it was made (29 February → 28th)."""
+        try:
+            return self.made_on.replace(year=self.made_on.year - 4)
+        except ValueError:
+            return self.made_on.replace(year=self.made_on.year - 4, day=28)
+
+    def covers(self, day: dt.date) -> bool:
+        if self.cancelled_on is not None and day >= self.cancelled_on:
+            return False  # a cancellation stops claims on gifts received from that day
+        if day >= self.made_on and self.covers_future:
+            return True
+        return self.covers_past and self.window_start() <= day <= self.made_on
+
+
+class Acknowledgement(db.Model):
+    """A thank-you: the letter that went to a donor for one or more gifts, and how."""
+
+    __tablename__ = "acknowledgements"
+    __table_args__ = (CheckConstraint(_sql_in("channel", ACKNOWLEDGEMENT_CHANNELS), name="known_channel"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    donor_id: Mapped[int] = mapped_column(ForeignKey("donors.id", ondelete="CASCADE"), index=True)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("acknowledgement_batches.id", ondelete="SET NULL"),
+                                                 index=True)
+    letter_id: Mapped[int | None] = mapped_column(ForeignKey("letters.id", ondelete="SET NULL"), unique=True)
+    channel: Mapped[str] = mapped_column(String(8))
+    acknowledged_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # The programme's figures as the letter quoted them, so the letter's facts stay fixed.
+    impact: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    donor: Mapped[Donor] = relationship()
+    letter = relationship("Letter")
+    acknowledged_by = relationship("User")
+    donations: Mapped[list[Donation]] = relationship(
+        back_populates="acknowledgement", order_by="(Donation.received_on, Donation.id)")
+
+
+class AcknowledgementBatch(db.Model):
+    """One "acknowledge all pending" run: its post letters are printed together."""
+
+    __tablename__ = "acknowledgement_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    started_by = relationship("User")
+    acknowledgements: Mapped[list[Acknowledgement]] = relationship(order_by="Acknowledgement.id")
+
+
+class Donation(db.Model):
+    """A gift received. Pending until an acknowledgement thanks the donor for it."""
+
+    __tablename__ = "donations"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="positive_amount"),
+        CheckConstraint(_sql_in("method", DONATION_METHODS), name="known_method"),
+        Index("ix_donations_pending", "acknowledgement_id", "received_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    donor_id: Mapped[int] = mapped_column(ForeignKey("donors.id"), index=True)
+    amount: Mapped[int] = mapped_column(BigInteger)  # minor units
+    currency: Mapped[str] = mapped_column(String(3))
+    received_on: Mapped[dt.date] = mapped_column(index=True)
+    method: Mapped[str] = mapped_column(String(16))
+    # The bank's, platform's or cheque's reference; the same reference is never recorded twice.
+    reference: Mapped[str | None] = mapped_column(String(100), unique=True)
+    restricted: Mapped[bool] = mapped_column(default=True)  # to the Educational Programme
+    campaign: Mapped[str | None] = mapped_column(String(200))
+    anonymous: Mapped[bool] = mapped_column(default=False)  # never named in public thanks
+    notes: Mapped[str | None] = mapped_column(Text)
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("donation_imports.id", ondelete="SET NULL"))
+    acknowledgement_id: Mapped[int | None] = mapped_column(ForeignKey("acknowledgements.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    donor: Mapped[Donor] = relationship(back_populates="donations", lazy="joined", innerjoin=True)
+    acknowledgement: Mapped[Acknowledgement | None] = relationship(back_populates="donations")
+    allocations: Mapped[list[DonationAllocation]] = relationship(
+        back_populates="donation", cascade="all, delete-orphan", order_by="DonationAllocation.id")
+
+    @property
+    def pending(self) -> bool:
+        return self.acknowledgement_id is None
+
+    @property
+    def allocated(self) -> int:
+        return sum(allocation.amount for allocation in self.allocations)
+
+
+class DonationAllocation(db.Model):
+    """Part (or all) of a restricted gift assigned to what it paid for."""
+
+    __tablename__ = "donation_allocations"
+    __table_args__ = (CheckConstraint("amount > 0", name="positive_amount"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    donation_id: Mapped[int] = mapped_column(ForeignKey("donations.id", ondelete="CASCADE"), index=True)
+    funded_item_id: Mapped[int] = mapped_column(ForeignKey("funded_items.id"), index=True)
+    amount: Mapped[int] = mapped_column(BigInteger)  # minor units of the donation's currency
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    donation: Mapped[Donation] = relationship(back_populates="allocations")
+    funded_item = relationship("FundedItem")
+
+
+class DonationImport(db.Model):
+    """An uploaded bank or platform export: kept until imported, with what became of each row."""
+
+    __tablename__ = "donation_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content: Mapped[str] = mapped_column(Text)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    uploaded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    imported_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    mapping: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    uploaded_by = relationship("User")
