@@ -42,6 +42,8 @@ class Defaults:
     # Where people reach the portal: links in e-mails sent by commands (cron) start here.
     BASE_URL = "http://127.0.0.1:5000"
     BASE_CURRENCY = "GBP"
+    # Processes that render letters in a batch (donor thanks): one per core by default.
+    LETTER_WORKERS = os.cpu_count() or 1
 
     # Mail: without MAIL_SERVER, messages are written as .eml files to instance/outbox/.
     MAIL_SERVER: str | None = None

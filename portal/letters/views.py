@@ -40,7 +40,8 @@ def _kind_and_subject(key: str, subject_id: int) -> tuple[LetterKind, Any]:
     return kind, subject
 
 
-def _send(letter: Letter) -> Response:
+def send_letter(letter: Letter) -> Response:
+    """The letter's PDF as a download that no cache keeps."""
     response = send_file(BytesIO(letter.pdf), mimetype="application/pdf", as_attachment=True,
                          download_name=f"{letter.reference}.pdf", max_age=0)
     response.headers["Cache-Control"] = "private, no-store"
@@ -58,7 +59,7 @@ def download(key: str, subject_id: int) -> Response | tuple[str, int]:
         return render_template("letters/not_ready.html", kind=kind, missing=exc.missing), 409
     except service.RevokedLetter as exc:
         return render_template("letters/not_ready.html", kind=kind, revoked=exc.letter), 409
-    return _send(letter)
+    return send_letter(letter)
 
 
 @bp.post("/letters/<key>/<int:subject_id>/reissue")

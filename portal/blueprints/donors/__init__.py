@@ -1,6 +1,7 @@
-"""Donors, donations, Gift Aid and acknowledgement letters.
+"""Donors, donations, Gift Aid, acknowledgement letters and what each gift made possible.
 
 A built-in module: it reaches the core only through the hooks below and the shared model.
+Donors never sign in; staff keep their records here.
 """
 
 from __future__ import annotations
@@ -19,9 +20,20 @@ ROLES = ("staff",)
 
 @hookimpl
 def portal_blueprints() -> list[Blueprint]:
+    from . import (
+        imports,  # noqa: F401  (adds the import pages to the blueprint)
+        labels,  # noqa: F401  (names the module's states and actions for timelines)
+    )
     from .views import bp
 
     return [bp]
+
+
+@hookimpl
+def portal_letter_kinds() -> list[Any]:
+    from .letters import impact_letter, thanks_letter
+
+    return [thanks_letter(), impact_letter()]
 
 
 @hookimpl
@@ -35,8 +47,10 @@ def portal_navigation(user: Any) -> list[NavEntry]:
 def portal_dashboard_cards(user: Any) -> list[DashboardCard]:
     if not has_role(user, *ROLES):
         return []
+    from .services import THANKS_WITHIN_DAYS, overdue_count
+
     return [DashboardCard(
-        _l("Donors"),
-        _l("Record donations and send acknowledgements."),
-        "donors.index", _l("Go to donors"), order=50,
+        _l("Donations awaiting thanks"),
+        _l("Gifts received more than %(days)d days ago and not yet acknowledged.", days=THANKS_WITHIN_DAYS),
+        "donors.donations", _l("Thank donors"), count=overdue_count(), order=50,
     )]

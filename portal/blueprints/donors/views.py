@@ -1,14 +1,412 @@
+"""Staff keep donors and their gifts, thank them (one by one or all at once), claim Gift
+Aid and say what the restricted gifts paid for."""
+
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+import datetime as dt
+from typing import Any
 
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response as BaseResponse
+from wtforms import SelectChoice
+
+from ... import audit
+from ...extensions import db, htmx
+from ...letters.views import send_letter
+from ...models import (
+    Acknowledgement,
+    AcknowledgementBatch,
+    Donation,
+    DonationAllocation,
+    Donor,
+    FundedItem,
+    GiftAidDeclaration,
+    User,
+)
+from ...money import AmountError, format_minor, from_minor, to_minor
 from ...permissions import allow
-from . import ROLES
+from ...search import matches_any
+from ..pages import INVALID, form_page, safe_next
+from . import ROLES, services
+from .forms import (
+    AllocationForm,
+    CancelDeclarationForm,
+    DeclarationForm,
+    DonationForm,
+    DonorForm,
+    GiftAidExportForm,
+)
+from .labels import CHANNEL_LABELS, KIND_LABELS, LANGUAGE_LABELS, METHOD_LABELS, PREFERENCE_LABELS
 
 bp = Blueprint("donors", __name__, url_prefix="/donors", template_folder="templates")
+PER_PAGE = 50
 
+
+def _me() -> User:
+    return current_user._get_current_object()  # type: ignore[no-any-return]
+
+
+@bp.context_processor
+def _labels() -> dict[str, Any]:
+    return {"kind_label": KIND_LABELS.get, "method_label": METHOD_LABELS.get, "channel_label": CHANNEL_LABELS.get,
+            "language_label": LANGUAGE_LABELS.get, "preference_label": PREFERENCE_LABELS.get,
+            "gift_aid_eligible": services.gift_aid_eligible}
+
+
+def _get(model: Any, object_id: int) -> Any:
+    return db.session.get(model, object_id) or abort(404)
+
+
+def _back(default: str) -> BaseResponse:
+    return redirect(safe_next(request.form.get("next"), "donors.index") if request.form.get("next")
+                    else default, code=303)
+
+
+# --- Donors ------------------------------------------------------------------------------
 
 @bp.get("/")
 @allow(*ROLES)
 def index() -> str:
-    return render_template("donors/index.html")
+    q = request.args.get("q", "").strip()
+    donors = services.search_donors(q, limit=PER_PAGE)
+    if htmx and request.headers.get("HX-Target") == "donor-rows":
+        return render_template("donors/_donor_rows.html", donors=donors, q=q)
+    pending = db.session.scalar(select(func.count()).select_from(Donation).where(
+        Donation.acknowledgement_id.is_(None))) or 0
+    return render_template("donors/index.html", donors=donors, q=q, pending=pending,
+                           overdue=services.overdue_count())
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@allow(*ROLES)
+def new() -> BaseResponse | tuple[str, int] | str:
+    form = DonorForm()
+    if form.validate_on_submit():
+        donor = Donor()
+        form.apply(donor)
+        services.save_donor(donor, by=_me(), created=True)
+        flash(_("Donor %(name)s added.", name=donor.display_name), "success")
+        return redirect(url_for("donors.detail", donor_id=donor.id), code=303)
+    return form_page("donors/donor_form.html", form, donor=None)
+
+
+@bp.route("/<int:donor_id>/edit", methods=["GET", "POST"])
+@allow(*ROLES)
+def edit(donor_id: int) -> BaseResponse | tuple[str, int] | str:
+    donor = _get(Donor, donor_id)
+    form = DonorForm(obj=donor)
+    if form.validate_on_submit():
+        form.apply(donor)
+        services.save_donor(donor, by=_me(), created=False)
+        flash(_("Donor details saved."), "success")
+        return redirect(url_for("donors.detail", donor_id=donor.id), code=303)
+    return form_page("donors/donor_form.html", form, donor=donor)
+
+
+def _allocation_form(donation: Donation, form: AllocationForm | None = None) -> AllocationForm:
+    form = form or AllocationForm(prefix=f"allocate{donation.id}")
+    form.funded_item_id.choices = [SelectChoice(0, _("— choose —"))] + [
+        SelectChoice(item.id, _item_label(item)) for item in services.allocatable_items()]
+    return form
+
+
+def _item_label(item: Any) -> str:
+    kind = _("Application") if item.kind == "application" else _("Expert visit")
+    return f"{kind}: {item.display_name}"
+
+
+def _donor_page(donor: Donor, status: int = 200, **forms: Any) -> tuple[str, int]:
+    donations = db.session.scalars(
+        select(Donation).where(Donation.donor_id == donor.id)
+        .options(selectinload(Donation.allocations), selectinload(Donation.acknowledgement))
+        .order_by(Donation.received_on.desc(), Donation.id.desc())).all()
+    acknowledgements = db.session.scalars(
+        select(Acknowledgement).where(Acknowledgement.donor_id == donor.id).order_by(Acknowledgement.id.desc())).all()
+    context = {
+        "declaration_form": DeclarationForm(prefix="declaration", formdata=None),
+        "donation_form": DonationForm(prefix="donation", formdata=None),
+        **forms,
+    }
+    today = dt.date.today()
+    cancel_forms = {d.id: CancelDeclarationForm(prefix=f"cancel{d.id}", formdata=None, data={"cancelled_on": today})
+                    for d in donor.declarations if d.cancelled_on is None}
+    if "cancel_form" in forms:
+        cancel_forms[forms["cancel_form_id"]] = forms["cancel_form"]
+    return render_template(
+        "donors/detail.html", donor=donor, donations=donations, acknowledgements=acknowledgements,
+        cancel_forms=cancel_forms,
+        events=audit.timeline(donor), **context), status
+
+
+@bp.get("/<int:donor_id>")
+@allow(*ROLES)
+def detail(donor_id: int) -> tuple[str, int]:
+    return _donor_page(_get(Donor, donor_id))
+
+
+@bp.post("/<int:donor_id>/declarations")
+@allow(*ROLES)
+def declare(donor_id: int) -> BaseResponse | tuple[str, int]:
+    donor = _get(Donor, donor_id)
+    form = DeclarationForm(prefix="declaration")
+    if form.validate_on_submit():
+        try:
+            services.declare_gift_aid(donor, made_on=form.made_on.data, covers_past=form.covers_past.data,
+                                      covers_future=form.covers_future.data, by=_me())
+        except services.DonorError as exc:
+            db.session.rollback()
+            form.made_on.errors.append(str(exc))
+        else:
+            flash(_("Gift Aid declaration recorded."), "success")
+            return redirect(url_for("donors.detail", donor_id=donor.id, _anchor="gift-aid"), code=303)
+    return _donor_page(donor, INVALID, declaration_form=form)
+
+
+@bp.post("/declarations/<int:declaration_id>/cancel")
+@allow(*ROLES)
+def cancel_declaration(declaration_id: int) -> BaseResponse | tuple[str, int]:
+    declaration = _get(GiftAidDeclaration, declaration_id)
+    form = CancelDeclarationForm(prefix=f"cancel{declaration.id}")
+    if form.validate_on_submit():
+        try:
+            services.cancel_gift_aid(declaration, on=form.cancelled_on.data, reason=form.reason.data, by=_me())
+        except services.DonorError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            flash(_("Gift Aid declaration cancelled."), "success")
+        return redirect(url_for("donors.detail", donor_id=declaration.donor_id, _anchor="gift-aid"), code=303)
+    return _donor_page(declaration.donor, INVALID, cancel_form=form, cancel_form_id=declaration.id)
+
+
+def _fill_donation(form: DonationForm, donation: Donation) -> bool:
+    """Copy the form into the donation; False (with the error on its field) when it cannot be."""
+    amount = to_minor(form.amount.data, form.currency.data)  # the form checked the decimals
+    reference = form.reference.data or None
+    if reference:
+        clash = db.session.scalar(select(Donation).where(Donation.reference == reference, Donation.id != donation.id))
+        if clash is not None:
+            form.reference.errors.append(_("A gift with this reference is already recorded (from %(donor)s, %(day)s).",
+                                           donor=clash.donor.display_name, day=clash.received_on.strftime("%d.%m.%Y")))
+            return False
+    donation.amount, donation.reference = amount, reference
+    for name in DonationForm.FIELDS:
+        setattr(donation, name, getattr(form, name).data or (None if name in ("campaign", "notes") else
+                                                             getattr(form, name).data))
+    return True
+
+
+@bp.post("/<int:donor_id>/donations")
+@allow(*ROLES)
+def record_donation(donor_id: int) -> BaseResponse | tuple[str, int]:
+    donor = _get(Donor, donor_id)
+    form = DonationForm(prefix="donation")
+    if form.validate_on_submit():
+        donation = Donation(donor=donor, created_by_id=current_user.id)
+        if _fill_donation(form, donation):
+            services.record_donation(donation, by=_me())
+            flash(_("Donation of %(amount)s recorded: it awaits thanks.",
+                    amount=format_minor(donation.amount, donation.currency)), "success")
+            return redirect(url_for("donors.detail", donor_id=donor.id, _anchor="donations"), code=303)
+        db.session.expunge(donation)
+    return _donor_page(donor, INVALID, donation_form=form)
+
+
+# --- Donations ---------------------------------------------------------------------------
+
+@bp.get("/donations")
+@allow(*ROLES)
+def donations() -> str:
+    status = request.args.get("status", "pending")
+    q = request.args.get("q", "").strip()
+    query = select(Donation).join(Donor).options(selectinload(Donation.acknowledgement).selectinload(
+        Acknowledgement.letter), selectinload(Donation.donor).selectinload(Donor.declarations))
+    if status == "pending":
+        query = query.where(Donation.acknowledgement_id.is_(None))
+    elif status == "acknowledged":
+        query = query.where(Donation.acknowledgement_id.is_not(None))
+    if q:
+        query = query.where(matches_any([Donor.search_name, Donation.reference, Donation.campaign], q))
+    page = db.paginate(query.order_by(Donation.received_on.desc(), Donation.id.desc()), per_page=PER_PAGE,
+                       error_out=False)
+    pending = db.session.scalar(select(func.count()).select_from(Donation).where(
+        Donation.acknowledgement_id.is_(None))) or 0
+    batches = db.session.scalars(select(AcknowledgementBatch).order_by(AcknowledgementBatch.id.desc()).limit(5)).all()
+    return render_template("donors/donations.html", page=page, status=status, q=q, pending=pending,
+                           batches=batches, overdue=services.overdue_count())
+
+
+def _donation_page(donation: Donation, status: int = 200, **forms: Any) -> tuple[str, int]:
+    edit_form = forms.pop("edit_form", None)
+    if edit_form is None and donation.pending:
+        edit_form = DonationForm(prefix="edit", formdata=None, obj=donation,
+                                 data={"amount": from_minor(donation.amount, donation.currency)})
+    return render_template(
+        "donors/donation.html", donation=donation, edit_form=edit_form,
+        allocation_form=forms.pop("allocation_form", None) or (_allocation_form(donation) if donation.restricted
+                                                               else None),
+        eligible=services.gift_aid_eligible(donation), events=audit.timeline(donation)), status
+
+
+@bp.get("/donations/<int:donation_id>")
+@allow(*ROLES)
+def donation(donation_id: int) -> tuple[str, int]:
+    return _donation_page(_get(Donation, donation_id))
+
+
+@bp.post("/donations/<int:donation_id>/edit")
+@allow(*ROLES)
+def edit_donation(donation_id: int) -> BaseResponse | tuple[str, int]:
+    donation = _get(Donation, donation_id)
+    form = DonationForm(prefix="edit")
+    if not donation.pending:
+        flash(_("This gift has been acknowledged: its letter stands as sent."), "error")
+        return redirect(url_for("donors.donation", donation_id=donation.id), code=303)
+    if form.validate_on_submit() and _fill_donation(form, donation):
+        try:
+            services.change_donation(donation, by=_me())
+        except services.DonorError as exc:
+            db.session.rollback()
+            form.amount.errors.append(str(exc))
+            return _donation_page(_get(Donation, donation_id), INVALID, edit_form=form)
+        flash(_("Donation saved."), "success")
+        return redirect(url_for("donors.donation", donation_id=donation.id), code=303)
+    db.session.rollback()
+    return _donation_page(_get(Donation, donation_id), INVALID, edit_form=form)
+
+
+@bp.post("/donations/<int:donation_id>/acknowledge")
+@allow(*ROLES)
+def acknowledge(donation_id: int) -> BaseResponse | tuple[str, int] | str:
+    donation = _get(Donation, donation_id)
+    try:
+        acknowledgement = services.acknowledge([donation], by=_me())
+    except services.DonorError as exc:
+        db.session.rollback()
+        if htmx:
+            return render_template("donors/_thanks_cell.html", donation=_get(Donation, donation_id), message=str(exc))
+        flash(str(exc), "error")
+    else:
+        message = _("Thanked %(channel)s: letter %(reference)s.",
+                    channel=CHANNEL_LABELS[acknowledgement.channel], reference=acknowledgement.letter.reference)
+        if htmx:
+            return render_template("donors/_thanks_cell.html", donation=donation, message=message)
+        flash(message, "success")
+    return _back(url_for("donors.donation", donation_id=donation_id))
+
+
+@bp.post("/acknowledge-all")
+@allow(*ROLES)
+def acknowledge_all() -> BaseResponse:
+    if db.session.scalar(select(func.count()).select_from(Donation).where(Donation.acknowledgement_id.is_(None))) == 0:
+        flash(_("Every gift has been acknowledged already."), "info")
+        return redirect(url_for("donors.donations"), code=303)
+    report = services.acknowledge_pending(by=_me())
+    flash(_("%(letters)d letters issued for %(donations)d gifts: %(email)d by e-mail, %(post)d by post, "
+            "%(none)d kept on file.", letters=report.letters, donations=report.donations,
+            email=report.channels["email"], post=report.channels["post"], none=report.channels["none"]), "success")
+    return redirect(url_for("donors.batch", batch_id=report.batch_id), code=303)
+
+
+@bp.get("/batches/<int:batch_id>")
+@allow(*ROLES)
+def batch(batch_id: int) -> str:
+    found = _get(AcknowledgementBatch, batch_id)
+    acknowledgements = db.session.scalars(
+        select(Acknowledgement).where(Acknowledgement.batch_id == found.id)
+        .options(selectinload(Acknowledgement.donations), selectinload(Acknowledgement.letter))
+        .order_by(Acknowledgement.id)).all()
+    return render_template("donors/batch.html", batch=found, acknowledgements=acknowledgements,
+                           post_count=sum(1 for a in acknowledgements if a.channel == "post"))
+
+
+@bp.get("/batches/<int:batch_id>/post.pdf")
+@allow(*ROLES)
+def batch_post_pdf(batch_id: int) -> Response:
+    found = _get(AcknowledgementBatch, batch_id)
+    letters = services.post_letters(found)
+    if not letters:
+        abort(404)
+    response = Response(services.merged_pdf(letters), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="thanks-by-post-batch-{found.id}.pdf"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/acknowledgements/<int:acknowledgement_id>/letter.pdf")
+@allow(*ROLES)
+def acknowledgement_letter(acknowledgement_id: int) -> Response:
+    acknowledgement = _get(Acknowledgement, acknowledgement_id)
+    if acknowledgement.letter is None:
+        abort(404)
+    return send_letter(acknowledgement.letter)
+
+
+# --- Allocations -------------------------------------------------------------------------
+
+@bp.post("/donations/<int:donation_id>/allocations")
+@allow(*ROLES)
+def allocate(donation_id: int) -> BaseResponse | tuple[str, int]:
+    donation = _get(Donation, donation_id)
+    form = _allocation_form(donation, AllocationForm(prefix=f"allocate{donation.id}"))
+    if form.validate_on_submit():
+        item = db.session.get(FundedItem, form.funded_item_id.data)
+        try:
+            amount = to_minor(form.amount.data, donation.currency)
+        except AmountError:
+            form.amount.errors.append(_("Too many decimal places for %(currency)s.", currency=donation.currency))
+        else:
+            if item is None:
+                form.funded_item_id.errors.append(_("Choose the application or visit this gift paid for."))
+            else:
+                try:
+                    services.allocate(donation, item, amount, by=_me())
+                except services.DonorError as exc:
+                    db.session.rollback()
+                    form.amount.errors.append(str(exc))
+                else:
+                    flash(_("Allocated %(amount)s to %(item)s.",
+                            amount=format_minor(amount, donation.currency), item=_item_label(item)),
+                          "success")
+                    return redirect(url_for("donors.donation", donation_id=donation.id, _anchor="allocations"),
+                                    code=303)
+    return _donation_page(_get(Donation, donation_id), INVALID, allocation_form=form)
+
+
+@bp.post("/allocations/<int:allocation_id>/remove")
+@allow(*ROLES)
+def remove_allocation(allocation_id: int) -> BaseResponse:
+    allocation = _get(DonationAllocation, allocation_id)
+    donation_id = allocation.donation_id
+    services.remove_allocation(allocation, by=_me())
+    flash(_("Allocation removed."), "success")
+    return redirect(url_for("donors.donation", donation_id=donation_id, _anchor="allocations"), code=303)
+
+
+# --- Gift Aid ----------------------------------------------------------------------------
+
+@bp.get("/gift-aid")
+@allow(*ROLES)
+def gift_aid() -> tuple[str, int] | str | Response:
+    form = GiftAidExportForm(request.args)
+    donations = None
+    if request.args and form.validate():
+        donations = services.gift_aid_donations(form.start.data, form.end.data)
+        if request.args.get("format") == "csv":
+            response = Response(services.hmrc_csv(donations), mimetype="text/csv")
+            response.headers["Content-Disposition"] = (
+                f'attachment; filename="gift-aid-{form.start.data:%Y%m%d}-{form.end.data:%Y%m%d}.csv"')
+            response.headers["Cache-Control"] = "private, no-store"
+            return response
+    elif not request.args:
+        today = dt.date.today()
+        form.start.data, form.end.data = today.replace(day=1) - dt.timedelta(days=1), today
+        form.start.data = form.start.data.replace(day=1)
+    html = render_template("donors/gift_aid.html", form=form, donations=donations,
+                           total=sum(d.amount for d in donations or []), columns=services.HMRC_COLUMNS,
+                           rows=list(services.hmrc_rows(donations or [])))
+    return (html, INVALID) if request.args and form.errors else html

@@ -1,0 +1,155 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    EmailField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
+
+from ...forms import strip, whole_minor_units
+from ...money import CURRENCIES, MAX_AMOUNT
+from .labels import KIND_LABELS, LANGUAGE_LABELS, METHOD_LABELS, PREFERENCE_LABELS
+
+
+def _choices(labels: dict[str, Any]) -> list[SelectChoice]:
+    return [SelectChoice(key, label) for key, label in labels.items()]
+
+
+def country_choices() -> list[SelectChoice]:
+    """Every country, named in the reader's language; the United Kingdom first."""
+    names = {code: name for code, name in get_locale().territories.items() if len(code) == 2 and code.isalpha()}
+    rest = sorted((code for code in names if code != "GB"), key=lambda code: names[code])
+    return [SelectChoice(code, names[code]) for code in ["GB", *rest]]
+
+
+def not_in_future(form: Any, field: Any) -> None:
+    if field.data and field.data > dt.date.today():
+        raise ValidationError(_l("This date is in the future."))
+
+
+class DonorForm(FlaskForm):
+    kind = RadioField(_l("Donor is"), choices=_choices(KIND_LABELS), default="individual")
+    title = StringField(_l("Title"), filters=[strip], validators=[Optional(), Length(max=4, message=_l(
+        "HMRC takes titles of at most 4 letters, such as Mr, Mrs, Ms, Dr or Prof."))],
+        description=_l("Mr, Mrs, Ms, Dr, Prof…"))
+    first_name = StringField(_l("First name"), filters=[strip], validators=[Optional(), Length(max=35)])
+    last_name = StringField(_l("Last name"), filters=[strip], validators=[Optional(), Length(max=35)])
+    organisation_name = StringField(_l("Organisation name"), filters=[strip], validators=[Optional(), Length(max=200)])
+    email = EmailField(_l("E-mail address"), filters=[strip], validators=[
+        Optional(), Email(_l("Enter an e-mail address like name@example.org."), check_deliverability=False)])
+    house = StringField(_l("House name or number"), filters=[strip], validators=[Optional(), Length(max=40)])
+    address = TextAreaField(_l("Street and town"), filters=[strip], validators=[Optional(), Length(max=500)],
+                            description=_l("One line per line of the envelope."))
+    postcode = StringField(_l("Postcode"), filters=[strip, lambda v: v.upper() if v else v],
+                           validators=[Optional(), Length(max=20)])
+    country = SelectField(_l("Country"), default="GB")
+    language = SelectField(_l("Language for letters"), choices=_choices(LANGUAGE_LABELS), default="en")
+    contact_preference = SelectField(_l("Send thanks by"), choices=_choices(PREFERENCE_LABELS), default="email")
+    notes = TextAreaField(_l("Notes"), filters=[strip], validators=[Optional(), Length(max=5000)])
+
+    FIELDS = ("kind", "title", "first_name", "last_name", "organisation_name", "email", "house", "address",
+              "postcode", "country", "language", "contact_preference", "notes")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.country.choices = country_choices()
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.kind.data == "organisation":
+            if not self.organisation_name.data:
+                self.organisation_name.errors.append(_l("Enter the organisation's name."))
+                valid = False
+        else:
+            for name, message in (("first_name", _l("Enter the first name.")),
+                                  ("last_name", _l("Enter the last name."))):
+                if not self[name].data:
+                    self[name].errors.append(message)
+                    valid = False
+        if self.contact_preference.data == "email" and not self.email.data and not self.email.errors:
+            self.email.errors.append(_l("Enter an e-mail address, or send thanks by post."))
+            valid = False
+        if self.contact_preference.data == "post":
+            if not self.address.data and not self.address.errors:
+                self.address.errors.append(_l("Enter the address the letter goes to."))
+                valid = False
+            if self.country.data == "GB" and not self.postcode.data and not self.postcode.errors:
+                self.postcode.errors.append(_l("Enter the postcode."))
+                valid = False
+        return valid
+
+    def apply(self, donor: Any) -> None:
+        for name in self.FIELDS:
+            value = getattr(self, name).data
+            setattr(donor, name, value if name in ("kind", "country", "language", "contact_preference")
+                    else value or None)
+        if donor.kind == "organisation":
+            donor.title = donor.first_name = donor.last_name = None
+
+
+class DeclarationForm(FlaskForm):
+    made_on = DateField(_l("Declaration made on"), validators=[
+        DataRequired(_l("Enter the date the declaration was made.")), not_in_future], render_kw={"type": "date"})
+    covers_past = BooleanField(_l("Covers gifts in the four years before"), default=True)
+    covers_future = BooleanField(_l("Covers this gift and all future gifts"), default=True)
+
+
+class CancelDeclarationForm(FlaskForm):
+    cancelled_on = DateField(_l("Cancelled from"), validators=[
+        DataRequired(_l("Enter the date the cancellation takes effect."))], render_kw={"type": "date"},
+        description=_l("Gifts received from this day on are not covered."))
+    reason = StringField(_l("Reason"), filters=[strip], validators=[Optional(), Length(max=500)])
+
+
+class DonationForm(FlaskForm):
+    amount = DecimalField(_l("Amount"), places=None, validators=[
+        DataRequired(_l("Enter the amount received.")),
+        NumberRange(min=0.01, max=MAX_AMOUNT, message=_l("Enter an amount greater than zero.")),
+        whole_minor_units("currency")])
+    currency = SelectField(_l("Currency"), choices=[SelectChoice(c, c) for c in CURRENCIES], default="GBP")
+    received_on = DateField(_l("Date received"), validators=[
+        DataRequired(_l("Enter the date the gift was received.")), not_in_future], render_kw={"type": "date"})
+    method = SelectField(_l("Method"), choices=_choices(METHOD_LABELS), default="bank_transfer")
+    reference = StringField(_l("Reference"), filters=[strip], validators=[Optional(), Length(max=100)],
+                            description=_l("The bank's, platform's or cheque's reference: each is recorded once."))
+    restricted = BooleanField(_l("Restricted to the Educational Programme"), default=True)
+    campaign = StringField(_l("Campaign"), filters=[strip], validators=[Optional(), Length(max=200)])
+    anonymous = BooleanField(_l("Anonymous: never name this donor in public thanks"))
+    notes = TextAreaField(_l("Notes"), filters=[strip], validators=[Optional(), Length(max=2000)])
+
+    FIELDS = ("currency", "received_on", "method", "restricted", "campaign", "anonymous", "notes")
+
+
+class AllocationForm(FlaskForm):
+    funded_item_id = SelectField(_l("Paid for"), coerce=int, validators=[
+        DataRequired(_l("Choose the application or visit this gift paid for."))])
+    amount = DecimalField(_l("Amount"), places=None, validators=[
+        DataRequired(_l("Enter the amount to allocate.")),
+        NumberRange(min=0.01, max=MAX_AMOUNT, message=_l("Enter an amount greater than zero."))])
+
+
+class GiftAidExportForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET form: it only reads
+
+    start = DateField(_l("From"), validators=[DataRequired(_l("Enter the first day of the period."))],
+                      render_kw={"type": "date"})
+    end = DateField(_l("To"), validators=[DataRequired(_l("Enter the last day of the period."))],
+                    render_kw={"type": "date"})
+
+    def validate_end(self, field: Any) -> None:
+        if self.start.data and field.data and field.data < self.start.data:
+            raise ValidationError(_l("The period ends before it starts."))

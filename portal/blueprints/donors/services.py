@@ -1,0 +1,452 @@
+"""Donors, Gift Aid, acknowledgements and allocations.
+
+Every change is one transaction with its audit entry (and its e-mail, when one goes out).
+A batch of acknowledgements commits donor by donor in chunks: if it stops half-way, what
+was committed is complete and the rest is still pending, so running it again finishes the
+job and thanks nobody twice.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import groupby
+from typing import Any
+
+from flask import current_app
+from flask_babel import force_locale, format_date
+from flask_babel import gettext as _
+from pypdf import PdfWriter
+from sqlalchemy import distinct, func, select, update
+from sqlalchemy.orm import selectinload, undefer
+from sqlalchemy.orm.attributes import set_committed_value
+
+from ... import audit
+from ...extensions import FORMAT_LOCALES, db
+from ...letters import PdfPool, issue_many, letter_kind, organisation
+from ...mail import queue_mail
+from ...models import (
+    Acknowledgement,
+    AcknowledgementBatch,
+    Application,
+    Donation,
+    DonationAllocation,
+    Donor,
+    ExpertVisit,
+    FundedItem,
+    GiftAidDeclaration,
+    Letter,
+    User,
+)
+from ...models.types import utcnow
+from ...money import format_minor, from_minor, rates_on, to_base_minor, total_in_base
+from ...search import matches_any
+
+GIFT_AID_CURRENCY = "GBP"
+FUNDED_APPLICATION_STATES = ("approved", "completed")
+FUNDED_VISIT_STATES = ("confirmed", "completed")
+THANKS_WITHIN_DAYS = 2
+THANKS_KIND = "donation_thanks"
+IMPACT_KIND = "donor_impact"
+
+
+class DonorError(ValueError):
+    """A change that cannot be made, in words for the person who asked."""
+
+
+class _Taken(Exception):
+    """Another run thanked one of these donations first."""
+
+
+# --- Donors and Gift Aid -----------------------------------------------------------------
+
+def save_donor(donor: Donor, *, by: User, created: bool) -> Donor:
+    donor.refresh_search_name()
+    db.session.add(donor)
+    audit.record("donor_added" if created else "donor_changed", donor, actor=by)
+    db.session.commit()
+    return donor
+
+
+def declare_gift_aid(donor: Donor, *, made_on: dt.date, covers_past: bool, covers_future: bool,
+                     by: User) -> GiftAidDeclaration:
+    if donor.kind != "individual":
+        raise DonorError(_("Only individuals can make a Gift Aid declaration."))
+    if not (covers_past or covers_future):
+        raise DonorError(_("A declaration covers past gifts, future gifts or both."))
+    declaration = GiftAidDeclaration(donor=donor, made_on=made_on, covers_past=covers_past,
+                                     covers_future=covers_future, created_by_id=by.id)
+    db.session.add(declaration)
+    audit.record("gift_aid_declared", donor, actor=by, to_state="valid",
+                 details={"made_on": made_on.isoformat(), "past": covers_past, "future": covers_future})
+    db.session.commit()
+    return declaration
+
+
+def cancel_gift_aid(declaration: GiftAidDeclaration, *, on: dt.date, reason: str | None, by: User) -> None:
+    if declaration.cancelled_on is not None:
+        raise DonorError(_("This declaration was already cancelled on %(day)s.",
+                           day=format_date(declaration.cancelled_on)))
+    declaration.cancelled_on, declaration.cancelled_reason = on, reason
+    audit.record("gift_aid_cancelled", declaration.donor, actor=by, from_state="valid", to_state="cancelled",
+                 note=reason, details={"made_on": declaration.made_on.isoformat(), "from": on.isoformat()})
+    db.session.commit()
+
+
+def gift_aid_eligible(donation: Donation) -> bool:
+    """Only an individual's sterling gift covered by a declaration that stands on its date."""
+    donor = donation.donor
+    return (donor.kind == "individual" and donation.currency == GIFT_AID_CURRENCY
+            and any(declaration.covers(donation.received_on) for declaration in donor.declarations))
+
+
+def record_donation(donation: Donation, *, by: User) -> Donation:
+    db.session.add(donation)
+    audit.record("donation_recorded", donation, actor=by, to_state="pending",
+                 details={"amount": donation.amount, "currency": donation.currency, "donor": donation.donor_id})
+    db.session.commit()
+    return donation
+
+
+def change_donation(donation: Donation, *, by: User) -> None:
+    if not donation.pending:
+        raise DonorError(_("This gift has been acknowledged: its letter stands as sent."))
+    if donation.allocated > donation.amount:
+        raise DonorError(_("More than that is already allocated: remove allocations first."))
+    audit.record("donation_changed", donation, actor=by,
+                 details={"amount": donation.amount, "currency": donation.currency})
+    db.session.commit()
+
+
+def search_donors(text: str, limit: int = 50) -> list[Donor]:
+    query = select(Donor).options(selectinload(Donor.declarations)).order_by(Donor.search_name, Donor.id).limit(limit)
+    text = text.strip().lower()
+    if text:
+        query = query.where(matches_any([Donor.search_name, Donor.email, Donor.postcode], text))
+    return list(db.session.scalars(query))
+
+
+# --- What the programme has done ---------------------------------------------------------
+
+def impact_figures() -> dict[str, int]:
+    """The live figures a thank-you letter quotes."""
+    settings = organisation()
+    funded = Application.status.in_(FUNDED_APPLICATION_STATES)
+    doctors = db.session.scalar(select(func.count(distinct(Application.beneficiary_id))).where(funded)) or 0
+    conferences = db.session.scalar(select(func.count(distinct(Application.conference_id))).where(funded)) or 0
+    visits = db.session.scalar(select(func.count()).select_from(ExpertVisit).where(
+        ExpertVisit.status.in_(FUNDED_VISIT_STATES))) or 0
+    return {"since": settings.programme_since, "doctors": settings.doctors_before_portal + doctors,
+            "conferences": conferences, "expert_visits": visits}
+
+
+# --- Acknowledgements --------------------------------------------------------------------
+
+def channel_for(donor: Donor) -> str:
+    if donor.contact_preference == "none":
+        return "none"
+    if donor.contact_preference == "email" and donor.email:
+        return "email"
+    return "post"
+
+
+def thanks_facts(acknowledgement: Acknowledgement) -> dict[str, Any]:
+    """What a thank-you letter says, formatted in the donor's language."""
+    donor = acknowledgement.donor
+    with force_locale(FORMAT_LOCALES.get(donor.language, donor.language)):
+        gifts = [{"amount": format_minor(d.amount, d.currency), "date": format_date(d.received_on, "long"),
+                  "gift_aid": gift_aid_eligible(d), "restricted": d.restricted, "campaign": d.campaign or ""}
+                 for d in acknowledgement.donations]
+    return {
+        "holder": donor.full_name, "kind": donor.kind, "title": donor.title or "",
+        "first_name": donor.first_name or "", "last_name": donor.last_name or "",
+        "address": donor.address_lines() if acknowledgement.channel == "post" else [],
+        "event": ", ".join(gift["amount"] for gift in gifts),
+        "dates": ", ".join(gift["date"] for gift in gifts),
+        "gifts": gifts, "gift_aid": any(gift["gift_aid"] for gift in gifts),
+        "impact": acknowledgement.impact,
+    }
+
+
+def pending_query() -> Any:
+    return select(Donation).where(Donation.acknowledgement_id.is_(None))
+
+
+def overdue_count(today: dt.date | None = None) -> int:
+    cutoff = (today or dt.date.today()) - dt.timedelta(days=THANKS_WITHIN_DAYS)
+    return db.session.scalar(select(func.count()).select_from(Donation).where(
+        Donation.acknowledgement_id.is_(None), Donation.received_on < cutoff)) or 0
+
+
+def _claim(acknowledgement: Acknowledgement, donation_ids: list[int]) -> bool:
+    """Mark these donations as thanked by ``acknowledgement``, if nobody else has yet."""
+    result = db.session.execute(
+        update(Donation).where(Donation.id.in_(donation_ids), Donation.acknowledgement_id.is_(None))
+        .values(acknowledgement_id=acknowledgement.id).execution_options(synchronize_session="evaluate"))
+    return result.rowcount == len(donation_ids)
+
+
+def _thank(groups: list[tuple[Donor, list[Donation]]], *, by: User, batch: AcknowledgementBatch | None,
+           impact: dict[str, int], render: Callable[[list[str]], list[bytes]] | None) -> list[Acknowledgement]:
+    """One acknowledgement, letter, audit entries and (for e-mail) outbox message per donor,
+    in the current transaction. Returns [] — and changes nothing — if another run thanked
+    any of these donations first."""
+    kind = letter_kind(THANKS_KIND)
+    if kind is None:
+        raise RuntimeError("the thank-you letter kind is not registered")
+    acknowledgements = []
+    try:
+        with db.session.begin_nested():
+            for donor, donations in groups:
+                acknowledgement = Acknowledgement(donor=donor, batch=batch, channel=channel_for(donor),
+                                                  acknowledged_by_id=by.id, impact=impact)
+                db.session.add(acknowledgement)
+                db.session.flush()
+                if not _claim(acknowledgement, [d.id for d in donations]):
+                    raise _Taken
+                set_committed_value(acknowledgement, "donations", donations)
+                acknowledgements.append(acknowledgement)
+    except _Taken:
+        return []
+    letters = issue_many(kind, [(a, thanks_facts(a)) for a in acknowledgements], by=by, render=render)
+    for acknowledgement, letter in zip(acknowledgements, letters, strict=True):
+        acknowledgement.letter = letter
+        for donation in acknowledgement.donations:
+            audit.record("donation_acknowledged", donation, actor=by, from_state="pending", to_state="acknowledged",
+                         details={"letter": letter.reference, "channel": acknowledgement.channel})
+        if acknowledgement.channel == "email":
+            queue_mail(acknowledgement.donor.email, "donation_thanks", language=acknowledgement.donor.language,
+                       attach=letter, donor=acknowledgement.donor, letter=letter)
+    return acknowledgements
+
+
+def acknowledge(donations: list[Donation], *, by: User) -> Acknowledgement:
+    """Thank one donor now for these of their gifts (one letter)."""
+    donors = {donation.donor_id for donation in donations}
+    if len(donors) != 1:
+        raise DonorError(_("One letter thanks one donor."))
+    if any(not donation.pending for donation in donations):
+        raise DonorError(_("This gift has already been acknowledged."))
+    done = _thank([(donations[0].donor, donations)], by=by, batch=None, impact=impact_figures(), render=None)
+    if not done:
+        db.session.rollback()
+        raise DonorError(_("This gift has already been acknowledged."))
+    db.session.commit()
+    return done[0]
+
+
+@dataclass
+class BatchReport:
+    batch_id: int
+    letters: int = 0
+    donations: int = 0
+    channels: dict[str, int] = field(default_factory=lambda: {"email": 0, "post": 0, "none": 0})
+    skipped_donors: int = 0  # thanked by another run while this one was working
+
+
+def _pending_groups(after_donor: int, limit: int) -> list[tuple[Donor, list[Donation]]]:
+    donor_ids = list(db.session.scalars(
+        select(Donation.donor_id).distinct().where(Donation.acknowledgement_id.is_(None),
+                                                   Donation.donor_id > after_donor)
+        .order_by(Donation.donor_id).limit(limit)))
+    if not donor_ids:
+        return []
+    donations = db.session.scalars(
+        pending_query().where(Donation.donor_id.in_(donor_ids))
+        .options(selectinload(Donation.donor).selectinload(Donor.declarations))
+        .order_by(Donation.donor_id, Donation.received_on, Donation.id)).all()
+    return [(group[0].donor, group) for group in
+            (list(items) for _donor, items in groupby(donations, key=lambda d: d.donor_id))]
+
+
+def acknowledge_pending(*, by: User, workers: int | None = None, chunk: int = 20,
+                        progress: Callable[[BatchReport], None] | None = None) -> BatchReport:
+    """Thank every donor with pending gifts: one letter each, rendered on ``workers``
+    processes, committed ``chunk`` donors at a time."""
+    batch = AcknowledgementBatch(started_by_id=by.id)
+    db.session.add(batch)
+    db.session.commit()
+    report = BatchReport(batch_id=batch.id)
+    impact = impact_figures()
+    workers = workers if workers is not None else current_app.config["LETTER_WORKERS"]
+    after = 0
+    with PdfPool(workers) as pool:
+        while groups := _pending_groups(after, chunk):
+            after = groups[-1][0].id
+            done = _thank(groups, by=by, batch=batch, impact=impact, render=pool)
+            if not done:  # another run got there first: try these donors one by one
+                done = [a for group in groups for a in _thank([group], by=by, batch=batch, impact=impact,
+                                                              render=pool)]
+            report.skipped_donors += len(groups) - len(done)
+            db.session.commit()
+            report.letters += len(done)
+            for acknowledgement in done:
+                report.donations += len(acknowledgement.donations)
+                report.channels[acknowledgement.channel] += 1
+            if progress:
+                progress(report)
+    batch.finished_at = utcnow()
+    db.session.commit()
+    return report
+
+
+def post_letters(batch: AcknowledgementBatch) -> list[Letter]:
+    return list(db.session.scalars(
+        select(Letter).join(Acknowledgement, Acknowledgement.letter_id == Letter.id)
+        .where(Acknowledgement.batch_id == batch.id, Acknowledgement.channel == "post")
+        .order_by(Acknowledgement.id).options(undefer(Letter.pdf))))
+
+
+def merged_pdf(letters: Iterable[Letter]) -> bytes:
+    """One printable PDF of several letters, each starting on its own page."""
+    writer = PdfWriter()
+    for letter in letters:
+        writer.append(io.BytesIO(letter.pdf))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+# --- Allocations -------------------------------------------------------------------------
+
+def allocatable_items() -> list[FundedItem]:
+    """Funded applications and expert visits a restricted gift can pay for."""
+    return list(db.session.scalars(
+        select(FundedItem).where(
+            ((FundedItem.kind == "application") & FundedItem.status.in_(FUNDED_APPLICATION_STATES))
+            | ((FundedItem.kind == "expert_visit") & FundedItem.status.in_(FUNDED_VISIT_STATES)))
+        .order_by(FundedItem.id.desc())))
+
+
+def is_funded(item: FundedItem) -> bool:
+    return (item.kind == "application" and item.status in FUNDED_APPLICATION_STATES
+            or item.kind == "expert_visit" and item.status in FUNDED_VISIT_STATES)
+
+
+def approved_in_base(item: FundedItem, rates: dict[str, Any]) -> int | None:
+    return total_in_base([(line.approved_amount, line.approved_currency) for line in item.budget_lines
+                          if line.approved_amount and line.approved_currency], rates)
+
+
+def allocated_in_base(item: FundedItem, rates: dict[str, Any]) -> int | None:
+    rows = db.session.execute(
+        select(DonationAllocation.amount, Donation.currency).join(Donation)
+        .where(DonationAllocation.funded_item_id == item.id)).all()
+    return total_in_base([(amount, currency) for amount, currency in rows], rates)
+
+
+def allocate(donation: Donation, item: FundedItem, amount: int, *, by: User) -> DonationAllocation:
+    """Assign part of a restricted gift to a funded item, within the gift and the item's budget."""
+    # Two staff allocating at once: the second waits here and then sees the first's allocation.
+    db.session.execute(select(Donation.id).where(Donation.id == donation.id).with_for_update())
+    db.session.execute(select(FundedItem.id).where(FundedItem.id == item.id).with_for_update())
+    db.session.refresh(donation, ["allocations"])
+    if not donation.restricted:
+        raise DonorError(_("Only gifts restricted to the Educational Programme are allocated."))
+    if not is_funded(item):
+        raise DonorError(_("Only approved applications and confirmed expert visits can receive gifts."))
+    if amount <= 0:
+        raise DonorError(_("Allocate more than nothing."))
+    left = donation.amount - donation.allocated
+    if amount > left:
+        raise DonorError(_("Only %(left)s of this gift is left to allocate.",
+                           left=format_minor(left, donation.currency)))
+    rates = rates_on()
+    approved = approved_in_base(item, rates)
+    already = allocated_in_base(item, rates)
+    adding = to_base_minor(amount, donation.currency, rates)
+    if approved is None or already is None or adding is None:
+        raise DonorError(_("An exchange rate is missing: add it before allocating."))
+    if already + adding > approved:
+        base = current_app.config["BASE_CURRENCY"]
+        raise DonorError(_("That is more than the approved budget: %(left)s of it is still unfunded.",
+                           left=format_minor(max(approved - already, 0), base)))
+    allocation = DonationAllocation(donation=donation, funded_item_id=item.id, amount=amount, created_by_id=by.id)
+    db.session.add(allocation)
+    audit.record("donation_allocated", donation, actor=by,
+                 details={"item": item.id, "amount": amount, "currency": donation.currency})
+    db.session.commit()
+    return allocation
+
+
+def remove_allocation(allocation: DonationAllocation, *, by: User) -> None:
+    donation = allocation.donation
+    audit.record("allocation_removed", donation, actor=by,
+                 details={"item": allocation.funded_item_id, "amount": allocation.amount,
+                          "currency": donation.currency})
+    db.session.delete(allocation)
+    db.session.commit()
+
+
+def impact_facts(donor: Donor) -> dict[str, Any]:
+    """What the donor's gifts paid for, without personal data beyond initials and specialty."""
+    allocations = db.session.scalars(
+        select(DonationAllocation).join(Donation).where(Donation.donor_id == donor.id)
+        .order_by(DonationAllocation.funded_item_id, DonationAllocation.id)).all()
+    items: list[dict[str, Any]] = []
+    with force_locale(FORMAT_LOCALES.get(donor.language, donor.language)):
+        for item_id, group in groupby(allocations, key=lambda a: a.funded_item_id):
+            shares = list(group)
+            item = shares[0].funded_item
+            entry: dict[str, Any] = {
+                "kind": item.kind,
+                "amounts": [format_minor(a.amount, a.donation.currency) for a in shares],
+                "specialty": (item.beneficiary.specialty if item.beneficiary else None) or "",
+            }
+            if isinstance(item, Application):
+                entry.update(initials=initials(item.beneficiary.name if item.beneficiary else ""),
+                             conference=item.conference.name, city=item.conference.city,
+                             dates=format_date(item.conference.start_date, "MMMM yyyy"))
+            elif isinstance(item, ExpertVisit):
+                entry.update(clinic=item.host_clinic.name_ru if donor.language == "ru" and item.host_clinic.name_ru
+                             else item.host_clinic.name, city=item.host_clinic.city,
+                             dates=format_date(item.arrival_on, "MMMM yyyy"),
+                             activities=[a.kind for a in item.activities],
+                             patients=item.patients_consulted, trained=item.doctors_trained,
+                             operations=item.operations_performed)
+            entry["id"] = item_id
+            items.append(entry)
+        event = _("Impact statement: %(count)d funded items", count=len(items))
+    return {"holder": donor.full_name, "event": event, "dates": "", "items": items,
+            "kind": donor.kind, "first_name": donor.first_name or "", "last_name": donor.last_name or "",
+            "title": donor.title or ""}
+
+
+def initials(name: str) -> str:
+    return " ".join(f"{part[0]}." for part in name.split() if part[:1].isalpha())
+
+
+# --- Gift Aid schedule -------------------------------------------------------------------
+
+HMRC_COLUMNS = ("Title", "First name or initial", "Last name", "House name or number", "Postcode",
+                "Aggregated donations", "Sponsored event", "Donation date", "Amount")
+
+
+def gift_aid_donations(start: dt.date, end: dt.date) -> list[Donation]:
+    donations = db.session.scalars(
+        select(Donation).join(Donor).where(
+            Donation.received_on >= start, Donation.received_on <= end,
+            Donation.currency == GIFT_AID_CURRENCY, Donor.kind == "individual")
+        .options(selectinload(Donation.donor).selectinload(Donor.declarations))
+        .order_by(Donation.received_on, Donation.id)).all()
+    return [donation for donation in donations if gift_aid_eligible(donation)]
+
+
+def hmrc_rows(donations: list[Donation]) -> Iterator[list[str]]:
+    for donation in donations:
+        donor = donation.donor
+        postcode = (donor.postcode or "").upper() if donor.country == "GB" else "X"  # HMRC: X for abroad
+        amount = f"{from_minor(donation.amount, donation.currency):.2f}"
+        yield [donor.title or "", donor.first_name or "", donor.last_name or "", donor.house or "", postcode,
+               "", "", donation.received_on.strftime("%d/%m/%y"), amount]
+
+
+def hmrc_csv(donations: list[Donation]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(HMRC_COLUMNS)
+    writer.writerows(hmrc_rows(donations))
+    return out.getvalue()
