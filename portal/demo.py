@@ -1,4 +1,4 @@
-"""Demo data for a new installation: a user of every role, clinics and upcoming conferences."""
+"""Demo data for a new installation: a user of every role, clinics, upcoming conferences and donors."""
 
 from __future__ import annotations
 
@@ -13,8 +13,11 @@ from .models import (
     BudgetLine,
     Clinic,
     Conference,
+    Donation,
+    Donor,
     ExchangeRate,
     ExpertVisit,
+    GiftAidDeclaration,
     OrganisationSettings,
     ProgrammeBudget,
     User,
@@ -102,6 +105,7 @@ def load_demo_data(today: dt.date | None = None) -> None:
     _demo_applications(doctor, conferences)
     db.session.add(ProgrammeBudget(year=today.year, amount_gbp=6_000_000))
     _demo_visit(users["expert"], clinics[0], today)
+    _demo_donors(today)
     db.session.add(OrganisationSettings(
         id=1, name="Gift of Life", charity_number="1076562 (demo)",
         address="Demo address: 1 Example Street\nLondon EC1A 1AA\nUnited Kingdom",
@@ -151,3 +155,25 @@ def _demo_visit(expert: User, clinic: Clinic, today: dt.date) -> None:
         VisitActivity(kind="joint_surgery", day=arrival + dt.timedelta(days=3), title="Joint operation"),
     ]
     db.session.add(visit)
+
+
+def _demo_donors(today: dt.date) -> None:
+    """Three donors with gifts awaiting thanks: one with Gift Aid, one by post in Russian, a company."""
+    jane = Donor(kind="individual", title="Mrs", first_name="Jane", last_name="Whitfield",
+                 email="jane@demo.example.org", house="14", address="Orchard Lane\nCambridge", postcode="CB2 1TN",
+                 contact_preference="email")
+    jane.declarations.append(GiftAidDeclaration(made_on=today - dt.timedelta(days=400)))
+    olga = Donor(kind="individual", title="Ms", first_name="Olga", last_name="Smirnova", language="ru",
+                 house="3", address="Kensington Court\nLondon", postcode="W8 5DL", contact_preference="post")
+    firm = Donor(kind="organisation", organisation_name="Northbridge Capital LLP", email="giving@demo.example.org",
+                 house="1", address="Bishopsgate\nLondon", postcode="EC2N 4AY", contact_preference="email")
+    for donor in (jane, olga, firm):
+        donor.refresh_search_name()
+    db.session.add_all([
+        Donation(donor=jane, amount=5000, currency="GBP", received_on=today - dt.timedelta(days=5),
+                 method="card", reference="DEMO-CARD-0001", restricted=True),
+        Donation(donor=olga, amount=30000, currency="GBP", received_on=today - dt.timedelta(days=1),
+                 method="bank_transfer", reference="DEMO-BANK-0002", restricted=True),
+        Donation(donor=firm, amount=500000, currency="GBP", received_on=today - dt.timedelta(days=3),
+                 method="bank_transfer", reference="DEMO-BANK-0003", restricted=False, campaign="Annual appeal"),
+    ])

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, FileField, SelectChoice, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms import BooleanField, FileField, IntegerField, SelectChoice, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from ...forms import MultiCheckboxField, strip
 from ...labels import ROLE_LABELS
@@ -26,6 +26,13 @@ class OrganisationForm(FlaskForm):
                                    description=_l("Letters are numbered PREFIX-YEAR-0001."), validators=[
         DataRequired(_l("Enter a prefix.")),
         Regexp(r"^[A-Z0-9]{1,10}$", message=_l("Use 1 to 10 letters A–Z or digits."))])
+    programme_since = IntegerField(_l("Programme running since (year)"), validators=[
+        InputRequired(_l("Enter a year.")), NumberRange(min=1900, max=2100, message=_l("Enter a year."))],
+        description=_l("Donor letters say what the programme has done since then."))
+    doctors_before_portal = IntegerField(_l("Doctors supported before the portal"), validators=[
+        InputRequired(_l("Enter a number of doctors.")),
+        NumberRange(min=0, max=100000, message=_l("Enter a number of doctors."))],
+        description=_l("Donor letters add the doctors funded through the portal to this number."))
     logo = FileField(_l("Logo"), description=_l("PNG or JPEG, at most 1 MB. Leave empty to keep the current one."))
     remove_logo = BooleanField(_l("Remove the logo"))
     signature = FileField(_l("Signature image"),
@@ -33,3 +40,4 @@ class OrganisationForm(FlaskForm):
     remove_signature = BooleanField(_l("Remove the signature image"))
 
     TEXT_FIELDS = ("name", "address", "charity_number", "signatory_name", "signatory_title", "reference_prefix")
+    NUMBER_FIELDS = ("programme_since", "doctors_before_portal")

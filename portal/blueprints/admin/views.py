@@ -117,7 +117,8 @@ def organisation() -> Response | tuple[str, int] | str:
             elif form[f"remove_{name}"].data:
                 images[name] = None
         if not form.logo.errors and not form.signature.errors:
-            values = {name: form[name].data or "" for name in OrganisationForm.TEXT_FIELDS}
+            values: dict[str, Any] = {name: form[name].data or "" for name in OrganisationForm.TEXT_FIELDS}
+            values.update({name: form[name].data for name in OrganisationForm.NUMBER_FIELDS})
             services.update_organisation(settings, values, images, by=current_user._get_current_object())
             flash(_("Organisation settings saved. New letters use them."), "success")
             return redirect(url_for("admin.organisation"), code=303)
