@@ -48,7 +48,7 @@ def test_a_module_switched_off_leaves_no_route_menu_entry_or_card(app, client, l
     assert client.get("/donors/").status_code == 404
     dashboard = client.get("/").get_data(as_text=True)
     assert 'href="/donors/"' not in dashboard
-    assert "Go to donors" not in dashboard
+    assert "Thank donors" not in dashboard
     # the rest keeps working
     assert 'href="/applications/"' in dashboard
     assert client.get("/applications/").status_code == 200
@@ -57,7 +57,7 @@ def test_a_module_switched_off_leaves_no_route_menu_entry_or_card(app, client, l
 def test_the_same_user_sees_the_donors_module_when_it_runs(client, login, staff_user):
     login(staff_user)
     dashboard = client.get("/").get_data(as_text=True)
-    assert 'href="/donors/"' in dashboard and "Go to donors" in dashboard
+    assert 'href="/donors/"' in dashboard and "Thank donors" in dashboard
     assert client.get("/donors/").status_code == 200
 
 
