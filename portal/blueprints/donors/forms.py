@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
-from flask_babel import get_locale
+from flask_babel import get_locale, lazy_pgettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -42,8 +43,9 @@ def not_in_future(form: Any, field: Any) -> None:
 
 class DonorForm(FlaskForm):
     kind = RadioField(_l("Donor is"), choices=_choices(KIND_LABELS), default="individual")
-    title = StringField(_l("Title"), filters=[strip], validators=[Optional(), Length(max=4, message=_l(
-        "HMRC takes titles of at most 4 letters, such as Mr, Mrs, Ms, Dr or Prof."))],
+    title = StringField(lazy_pgettext("a person's title, such as Mrs", "Title"), filters=[strip], validators=[
+        Optional(),
+        Length(max=4, message=_l("HMRC takes titles of at most 4 letters, such as Mr, Mrs, Ms, Dr or Prof."))],
         description=_l("Mr, Mrs, Ms, Dr, Prof…"))
     first_name = StringField(_l("First name"), filters=[strip], validators=[Optional(), Length(max=35)])
     last_name = StringField(_l("Last name"), filters=[strip], validators=[Optional(), Length(max=35)])
@@ -117,7 +119,7 @@ class CancelDeclarationForm(FlaskForm):
 class DonationForm(FlaskForm):
     amount = DecimalField(_l("Amount"), places=None, validators=[
         DataRequired(_l("Enter the amount received.")),
-        NumberRange(min=0.01, max=MAX_AMOUNT, message=_l("Enter an amount greater than zero.")),
+        NumberRange(min=Decimal("0.01"), max=MAX_AMOUNT, message=_l("Enter an amount greater than zero.")),
         whole_minor_units("currency")])
     currency = SelectField(_l("Currency"), choices=[SelectChoice(c, c) for c in CURRENCIES], default="GBP")
     received_on = DateField(_l("Date received"), validators=[
@@ -138,7 +140,7 @@ class AllocationForm(FlaskForm):
         DataRequired(_l("Choose the application or visit this gift paid for."))])
     amount = DecimalField(_l("Amount"), places=None, validators=[
         DataRequired(_l("Enter the amount to allocate.")),
-        NumberRange(min=0.01, max=MAX_AMOUNT, message=_l("Enter an amount greater than zero."))])
+        NumberRange(min=Decimal("0.01"), max=MAX_AMOUNT, message=_l("Enter an amount greater than zero."))])
 
 
 class GiftAidExportForm(FlaskForm):
@@ -147,7 +149,7 @@ class GiftAidExportForm(FlaskForm):
 
     start = DateField(_l("From"), validators=[DataRequired(_l("Enter the first day of the period."))],
                       render_kw={"type": "date"})
-    end = DateField(_l("To"), validators=[DataRequired(_l("Enter the last day of the period."))],
+    end = DateField(_l("Until"), validators=[DataRequired(_l("Enter the last day of the period."))],
                     render_kw={"type": "date"})
 
     def validate_end(self, field: Any) -> None:

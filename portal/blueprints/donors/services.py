@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
 
+from babel import Locale
 from flask import current_app
-from flask_babel import force_locale, format_date
+from flask_babel import force_locale, format_date, get_locale
 from flask_babel import gettext as _
 from pypdf import PdfWriter
-from sqlalchemy import distinct, func, select, update
+from sqlalchemy import distinct, func, inspect, select, update
 from sqlalchemy.orm import selectinload, undefer
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -112,9 +113,17 @@ def record_donation(donation: Donation, *, by: User) -> Donation:
 
 
 def change_donation(donation: Donation, *, by: User) -> None:
+    state = inspect(donation)  # read what changed before anything loads (and flushes)
+    currency_changed = state.attrs.currency.history.has_changes()
+    made_unrestricted = state.attrs.restricted.history.has_changes() and not donation.restricted
     if not donation.pending:
         raise DonorError(_("This gift has been acknowledged: its letter stands as sent."))
-    if donation.allocated > donation.amount:
+    with db.session.no_autoflush:
+        allocated = donation.allocated
+    if allocated and (currency_changed or made_unrestricted):
+        raise DonorError(_("Part of this gift is allocated: remove the allocations before changing its currency "
+                           "or its restriction."))
+    if allocated > donation.amount:
         raise DonorError(_("More than that is already allocated: remove allocations first."))
     audit.record("donation_changed", donation, actor=by,
                  details={"amount": donation.amount, "currency": donation.currency})
@@ -153,6 +162,20 @@ def channel_for(donor: Donor) -> str:
     return "post"
 
 
+def country_name(code: str, language: str | None = None) -> str:
+    """The country's name in ``language`` (default: the reader's)."""
+    locale = Locale.parse(FORMAT_LOCALES.get(language, language)) if language else get_locale()
+    return (locale.territories if locale else {}).get(code, code)
+
+
+def postal_address(donor: Donor) -> list[str]:
+    """The envelope's lines: the country last, in capitals, for a letter posted abroad."""
+    lines = donor.address_lines()
+    if donor.country != "GB":
+        lines.append(country_name(donor.country, donor.language).upper())
+    return lines
+
+
 def thanks_facts(acknowledgement: Acknowledgement) -> dict[str, Any]:
     """What a thank-you letter says, formatted in the donor's language."""
     donor = acknowledgement.donor
@@ -163,7 +186,7 @@ def thanks_facts(acknowledgement: Acknowledgement) -> dict[str, Any]:
     return {
         "holder": donor.full_name, "kind": donor.kind, "title": donor.title or "",
         "first_name": donor.first_name or "", "last_name": donor.last_name or "",
-        "address": donor.address_lines() if acknowledgement.channel == "post" else [],
+        "address": postal_address(donor) if acknowledgement.channel == "post" else [],
         "event": ", ".join(gift["amount"] for gift in gifts),
         "dates": ", ".join(gift["date"] for gift in gifts),
         "gifts": gifts, "gift_aid": any(gift["gift_aid"] for gift in gifts),
@@ -399,11 +422,11 @@ def impact_facts(donor: Donor) -> dict[str, Any]:
             if isinstance(item, Application):
                 entry.update(initials=initials(item.beneficiary.name if item.beneficiary else ""),
                              conference=item.conference.name, city=item.conference.city,
-                             dates=format_date(item.conference.start_date, "MMMM yyyy"))
+                             dates=format_date(item.conference.start_date, "LLLL yyyy"))
             elif isinstance(item, ExpertVisit):
                 entry.update(clinic=item.host_clinic.name_ru if donor.language == "ru" and item.host_clinic.name_ru
                              else item.host_clinic.name, city=item.host_clinic.city,
-                             dates=format_date(item.arrival_on, "MMMM yyyy"),
+                             dates=format_date(item.arrival_on, "LLLL yyyy"),
                              activities=[a.kind for a in item.activities],
                              patients=item.patients_consulted, trained=item.doctors_trained,
                              operations=item.operations_performed)

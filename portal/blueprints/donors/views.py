@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -54,7 +55,7 @@ def _me() -> User:
 def _labels() -> dict[str, Any]:
     return {"kind_label": KIND_LABELS.get, "method_label": METHOD_LABELS.get, "channel_label": CHANNEL_LABELS.get,
             "language_label": LANGUAGE_LABELS.get, "preference_label": PREFERENCE_LABELS.get,
-            "gift_aid_eligible": services.gift_aid_eligible}
+            "gift_aid_eligible": services.gift_aid_eligible, "country_name": services.country_name}
 
 
 def _get(model: Any, object_id: int) -> Any:
@@ -191,7 +192,7 @@ def _fill_donation(form: DonationForm, donation: Donation) -> bool:
         clash = db.session.scalar(select(Donation).where(Donation.reference == reference, Donation.id != donation.id))
         if clash is not None:
             form.reference.errors.append(_("A gift with this reference is already recorded (from %(donor)s, %(day)s).",
-                                           donor=clash.donor.display_name, day=clash.received_on.strftime("%d.%m.%Y")))
+                                           donor=clash.donor.display_name, day=format_date(clash.received_on)))
             return False
     donation.amount, donation.reference = amount, reference
     for name in DonationForm.FIELDS:
@@ -206,13 +207,12 @@ def record_donation(donor_id: int) -> BaseResponse | tuple[str, int]:
     donor = _get(Donor, donor_id)
     form = DonationForm(prefix="donation")
     if form.validate_on_submit():
-        donation = Donation(donor=donor, created_by_id=current_user.id)
+        donation = Donation(donor_id=donor.id, created_by_id=current_user.id)  # not in the session until valid
         if _fill_donation(form, donation):
             services.record_donation(donation, by=_me())
             flash(_("Donation of %(amount)s recorded: it awaits thanks.",
                     amount=format_minor(donation.amount, donation.currency)), "success")
             return redirect(url_for("donors.detail", donor_id=donor.id, _anchor="donations"), code=303)
-        db.session.expunge(donation)
     return _donor_page(donor, INVALID, donation_form=form)
 
 
@@ -243,8 +243,8 @@ def donations() -> str:
 def _donation_page(donation: Donation, status: int = 200, **forms: Any) -> tuple[str, int]:
     edit_form = forms.pop("edit_form", None)
     if edit_form is None and donation.pending:
-        edit_form = DonationForm(prefix="edit", formdata=None, obj=donation,
-                                 data={"amount": from_minor(donation.amount, donation.currency)})
+        edit_form = DonationForm(prefix="edit", formdata=None, obj=donation)
+        edit_form.amount.data = from_minor(donation.amount, donation.currency)  # obj= gave the minor units
     return render_template(
         "donors/donation.html", donation=donation, edit_form=edit_form,
         allocation_form=forms.pop("allocation_form", None) or (_allocation_form(donation) if donation.restricted
@@ -306,9 +306,12 @@ def acknowledge_all() -> BaseResponse:
         flash(_("Every gift has been acknowledged already."), "info")
         return redirect(url_for("donors.donations"), code=303)
     report = services.acknowledge_pending(by=_me())
-    flash(_("%(letters)d letters issued for %(donations)d gifts: %(email)d by e-mail, %(post)d by post, "
-            "%(none)d kept on file.", letters=report.letters, donations=report.donations,
-            email=report.channels["email"], post=report.channels["post"], none=report.channels["none"]), "success")
+    flash(ngettext("%(num)d letter issued for %(donations)d gifts: %(email)d by e-mail, %(post)d by post, "
+                   "%(none)d kept on file.",
+                   "%(num)d letters issued for %(donations)d gifts: %(email)d by e-mail, %(post)d by post, "
+                   "%(none)d kept on file.", report.letters, donations=report.donations,
+                   email=report.channels["email"], post=report.channels["post"], none=report.channels["none"]),
+          "success")
     return redirect(url_for("donors.batch", batch_id=report.batch_id), code=303)
 
 
