@@ -4,44 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import email
-import socket
 from email import policy
 from pathlib import Path
 
-import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from portal.extensions import db
 from portal.mail import deliver_pending, queue_mail
 from portal.models import OutboxMessage
 from portal.models.types import utcnow
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-        self.envelopes: list[tuple[str, list[str]]] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
-        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
-        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
-        return "250 Message accepted for delivery"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def smtp_server():
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield controller, inbox
-    controller.stop()
+from tests.fixtures.smtp import free_port
 
 
 def test_an_email_reaches_a_real_smtp_server_on_loopback(app, runner, smtp_server, make_user):

@@ -13,7 +13,6 @@ from email import policy
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
@@ -21,7 +20,6 @@ from portal.blueprints.donors import services
 from portal.extensions import db
 from portal.mail import deliver_pending
 from portal.models import Acknowledgement, AcknowledgementBatch, Donation, Donor, Letter, OutboxMessage
-from tests.core.test_mail import Inbox, free_port
 from tests.letters.conftest import pdf_text
 
 
@@ -127,15 +125,6 @@ def test_by_email_the_letter_goes_as_the_attachment(app, staff, make_donor, make
     assert attachment.get_content_type() == "application/pdf"
     assert attachment.get_filename() == f"{letter.reference}.pdf"
     assert attachment.get_content() == letter.pdf
-
-
-@pytest.fixture
-def smtp_server():
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield controller, inbox
-    controller.stop()
 
 
 def test_a_russian_donors_email_reaches_a_real_smtp_server_with_the_letter(app, smtp_server, staff, make_donor,

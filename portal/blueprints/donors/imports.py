@@ -43,7 +43,7 @@ from ...permissions import allow
 from ..pages import INVALID, form_page
 from . import ROLES
 from .labels import METHOD_LABELS
-from .views import bp
+from .views import _me, bp
 
 MAX_MB = 2
 MAX_BYTES = MAX_MB * 1024 * 1024
@@ -946,10 +946,6 @@ class MappingForm(FlaskForm):
 
 
 # --- Pages -------------------------------------------------------------------------------
-
-def _me() -> User:
-    return current_user._get_current_object()  # type: ignore[no-any-return]
-
 
 def _recent() -> list[DonationImport]:
     return list(db.session.scalars(

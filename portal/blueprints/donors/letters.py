@@ -18,19 +18,18 @@ def _staff(user: Any, subject: Any) -> bool:
     return is_staff(user)
 
 
+def _donor_letter(key: str, title: Any, template: str, model: Any, subject_type: str, facts: Any, missing: Any,
+                  language_of: Any) -> LetterKind:
+    """Staff issue and revoke donor letters; the donor reads them in their own language."""
+    return LetterKind(key=key, title=title, template=template, subject_type=subject_type,
+                      load=lambda subject_id: db.session.get(model, subject_id), facts=facts, missing=missing,
+                      can_download=_staff, can_revoke=_staff, language_of=language_of)
+
+
 def thanks_letter() -> LetterKind:
-    return LetterKind(
-        key=THANKS_KIND,
-        title=_l("Thank-you letter"),
-        template="donors/letters/thanks.html",
-        subject_type="acknowledgement",
-        load=lambda subject_id: db.session.get(Acknowledgement, subject_id),
-        facts=thanks_facts,
-        missing=lambda acknowledgement: [],
-        can_download=_staff,
-        can_revoke=_staff,
-        language_of=lambda acknowledgement: acknowledgement.donor.language,
-    )
+    return _donor_letter(THANKS_KIND, _l("Thank-you letter"), "donors/letters/thanks.html", Acknowledgement,
+                         "acknowledgement", thanks_facts, lambda acknowledgement: [],
+                         lambda acknowledgement: acknowledgement.donor.language)
 
 
 def _impact_missing(donor: Donor) -> list[Any]:
@@ -40,15 +39,5 @@ def _impact_missing(donor: Donor) -> list[Any]:
 
 
 def impact_letter() -> LetterKind:
-    return LetterKind(
-        key=IMPACT_KIND,
-        title=_l("Impact statement"),
-        template="donors/letters/impact.html",
-        subject_type="donor",
-        load=lambda subject_id: db.session.get(Donor, subject_id),
-        facts=impact_facts,
-        missing=_impact_missing,
-        can_download=_staff,
-        can_revoke=_staff,
-        language_of=lambda donor: donor.language,
-    )
+    return _donor_letter(IMPACT_KIND, _l("Impact statement"), "donors/letters/impact.html", Donor, "donor",
+                         impact_facts, _impact_missing, lambda donor: donor.language)

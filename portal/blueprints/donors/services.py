@@ -367,32 +367,39 @@ def allocate(donation: Donation, item: FundedItem, amount: int, *, by: User) -> 
     db.session.execute(select(Donation.id).where(Donation.id == donation.id).with_for_update())
     db.session.execute(select(FundedItem.id).where(FundedItem.id == item.id).with_for_update())
     db.session.refresh(donation, ["allocations"])
-    if not donation.restricted:
-        raise DonorError(_("Only gifts restricted to the Educational Programme are allocated."))
-    if not is_funded(item):
-        raise DonorError(_("Only approved applications and confirmed expert visits can receive gifts."))
-    if amount <= 0:
-        raise DonorError(_("Allocate more than nothing."))
-    left = donation.amount - donation.allocated
-    if amount > left:
-        raise DonorError(_("Only %(left)s of this gift is left to allocate.",
-                           left=format_minor(left, donation.currency)))
-    rates = rates_on()
-    approved = approved_in_base(item, rates)
-    already = allocated_in_base(item, rates)
-    adding = to_base_minor(amount, donation.currency, rates)
-    if approved is None or already is None or adding is None:
-        raise DonorError(_("An exchange rate is missing: add it before allocating."))
-    if already + adding > approved:
-        base = current_app.config["BASE_CURRENCY"]
-        raise DonorError(_("That is more than the approved budget: %(left)s of it is still unfunded.",
-                           left=format_minor(max(approved - already, 0), base)))
+    refusal = _allocation_refusal(donation, item, amount)
+    if refusal:
+        db.session.rollback()  # let go of the locks before saying no
+        raise DonorError(refusal)
     allocation = DonationAllocation(donation=donation, funded_item_id=item.id, amount=amount, created_by_id=by.id)
     db.session.add(allocation)
     audit.record("donation_allocated", donation, actor=by,
                  details={"item": item.id, "amount": amount, "currency": donation.currency})
     db.session.commit()
     return allocation
+
+
+def _allocation_refusal(donation: Donation, item: FundedItem, amount: int) -> str | None:
+    """Why this allocation cannot be made, or None."""
+    if not donation.restricted:
+        return _("Only gifts restricted to the Educational Programme are allocated.")
+    if not is_funded(item):
+        return _("Only approved applications and confirmed expert visits can receive gifts.")
+    if amount <= 0:
+        return _("Allocate more than nothing.")
+    left = donation.amount - donation.allocated
+    if amount > left:
+        return _("Only %(left)s of this gift is left to allocate.", left=format_minor(left, donation.currency))
+    rates = rates_on()
+    approved = approved_in_base(item, rates)
+    already = allocated_in_base(item, rates)
+    adding = to_base_minor(amount, donation.currency, rates)
+    if approved is None or already is None or adding is None:
+        return _("An exchange rate is missing: add it before allocating.")
+    if already + adding > approved:
+        return _("That is more than the approved budget: %(left)s of it is still unfunded.",
+                 left=format_minor(max(approved - already, 0), current_app.config["BASE_CURRENCY"]))
+    return None
 
 
 def remove_allocation(allocation: DonationAllocation, *, by: User) -> None:
