@@ -198,7 +198,14 @@ def pending_query() -> Any:
     return select(Donation).where(Donation.acknowledgement_id.is_(None))
 
 
+def pending_count() -> int:
+    """Gifts awaiting thanks."""
+    return db.session.scalar(select(func.count()).select_from(Donation).where(
+        Donation.acknowledgement_id.is_(None))) or 0
+
+
 def overdue_count(today: dt.date | None = None) -> int:
+    """Gifts awaiting thanks for more than THANKS_WITHIN_DAYS days."""
     cutoff = (today or dt.date.today()) - dt.timedelta(days=THANKS_WITHIN_DAYS)
     return db.session.scalar(select(func.count()).select_from(Donation).where(
         Donation.acknowledgement_id.is_(None), Donation.received_on < cutoff)) or 0

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import SelectChoice
@@ -76,9 +76,7 @@ def index() -> str:
     donors = services.search_donors(q, limit=PER_PAGE)
     if htmx and request.headers.get("HX-Target") == "donor-rows":
         return render_template("donors/_donor_rows.html", donors=donors, q=q)
-    pending = db.session.scalar(select(func.count()).select_from(Donation).where(
-        Donation.acknowledgement_id.is_(None))) or 0
-    return render_template("donors/index.html", donors=donors, q=q, pending=pending,
+    return render_template("donors/index.html", donors=donors, q=q, pending=services.pending_count(),
                            overdue=services.overdue_count())
 
 
@@ -196,8 +194,8 @@ def _fill_donation(form: DonationForm, donation: Donation) -> bool:
             return False
     donation.amount, donation.reference = amount, reference
     for name in DonationForm.FIELDS:
-        setattr(donation, name, getattr(form, name).data or (None if name in ("campaign", "notes") else
-                                                             getattr(form, name).data))
+        value = getattr(form, name).data
+        setattr(donation, name, (value or None) if name in ("campaign", "notes") else value)
     return True
 
 
@@ -233,8 +231,7 @@ def donations() -> str:
         query = query.where(matches_any([Donor.search_name, Donation.reference, Donation.campaign], q))
     page = db.paginate(query.order_by(Donation.received_on.desc(), Donation.id.desc()), per_page=PER_PAGE,
                        error_out=False)
-    pending = db.session.scalar(select(func.count()).select_from(Donation).where(
-        Donation.acknowledgement_id.is_(None))) or 0
+    pending = services.pending_count()
     batches = db.session.scalars(select(AcknowledgementBatch).order_by(AcknowledgementBatch.id.desc()).limit(5)).all()
     return render_template("donors/donations.html", page=page, status=status, q=q, pending=pending,
                            batches=batches, overdue=services.overdue_count())
@@ -302,7 +299,7 @@ def acknowledge(donation_id: int) -> BaseResponse | tuple[str, int] | str:
 @bp.post("/acknowledge-all")
 @allow(*ROLES)
 def acknowledge_all() -> BaseResponse:
-    if db.session.scalar(select(func.count()).select_from(Donation).where(Donation.acknowledgement_id.is_(None))) == 0:
+    if services.pending_count() == 0:
         flash(_("Every gift has been acknowledged already."), "info")
         return redirect(url_for("donors.donations"), code=303)
     report = services.acknowledge_pending(by=_me())
