@@ -11,7 +11,7 @@ from flask_login import LoginManager, current_user
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, text
 from sqlalchemy.orm import DeclarativeBase
 
 # Stable constraint names keep Alembic migrations portable between SQLite and PostgreSQL.
@@ -29,6 +29,19 @@ class Model(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Model)
+
+
+def begin_writing() -> None:
+    """Start the session's transaction as a writer. On SQLite a transaction that reads and
+    then writes fails at once ("database is locked") if another writer committed in
+    between; taking the write lock first (BEGIN IMMEDIATE) makes it wait its turn instead.
+    A transaction that has already written holds the lock. PostgreSQL needs nothing."""
+    if db.session.get_bind().dialect.name != "sqlite":
+        return
+    dbapi_connection = db.session.connection().connection.dbapi_connection
+    if not getattr(dbapi_connection, "in_transaction", True):
+        db.session.execute(text("BEGIN IMMEDIATE"))
+
 migrate = Migrate(render_as_batch=True, compare_type=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -26,7 +26,7 @@ from sqlalchemy.orm import selectinload, undefer
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ... import audit
-from ...extensions import FORMAT_LOCALES, db
+from ...extensions import FORMAT_LOCALES, begin_writing, db
 from ...letters import PdfPool, issue_many, letter_kind, organisation
 from ...mail import queue_mail
 from ...models import (
@@ -260,6 +260,7 @@ def acknowledge(donations: list[Donation], *, by: User) -> Acknowledgement:
         raise DonorError(_("One letter thanks one donor."))
     if any(not donation.pending for donation in donations):
         raise DonorError(_("This gift has already been acknowledged."))
+    begin_writing()
     done = _thank([(donations[0].donor, donations)], by=by, batch=None, impact=impact_figures(), render=None)
     if not done:
         db.session.rollback()
@@ -306,12 +307,8 @@ def acknowledge_pending(*, by: User, workers: int | None = None, chunk: int = 20
     with PdfPool(workers) as pool:
         while groups := _pending_groups(after, chunk):
             after = groups[-1][0].id
-            done = _thank(groups, by=by, batch=batch, impact=impact, render=pool)
-            if not done:  # another run got there first: try these donors one by one
-                done = [a for group in groups for a in _thank([group], by=by, batch=batch, impact=impact,
-                                                              render=pool)]
+            done = _thank_chunk(groups, by=by, batch=batch, impact=impact, render=pool)
             report.skipped_donors += len(groups) - len(done)
-            db.session.commit()
             report.letters += len(done)
             for acknowledgement in done:
                 report.donations += len(acknowledgement.donations)
@@ -321,6 +318,18 @@ def acknowledge_pending(*, by: User, workers: int | None = None, chunk: int = 20
     batch.finished_at = utcnow()
     db.session.commit()
     return report
+
+
+def _thank_chunk(groups: list[tuple[Donor, list[Donation]]], *, by: User, batch: AcknowledgementBatch,
+                 impact: dict[str, int], render: Callable[[list[str]], list[bytes]]) -> list[Acknowledgement]:
+    """Thank these donors and commit. If another run thanked some of them first, thank the
+    rest one by one."""
+    begin_writing()
+    done = _thank(groups, by=by, batch=batch, impact=impact, render=render)
+    if not done:
+        done = [a for group in groups for a in _thank([group], by=by, batch=batch, impact=impact, render=render)]
+    db.session.commit()
+    return done
 
 
 def post_letters(batch: AcknowledgementBatch) -> list[Letter]:
@@ -371,6 +380,7 @@ def allocated_in_base(item: FundedItem, rates: dict[str, Any]) -> int | None:
 def allocate(donation: Donation, item: FundedItem, amount: int, *, by: User) -> DonationAllocation:
     """Assign part of a restricted gift to a funded item, within the gift and the item's budget."""
     # Two staff allocating at once: the second waits here and then sees the first's allocation.
+    begin_writing()
     db.session.execute(select(Donation.id).where(Donation.id == donation.id).with_for_update())
     db.session.execute(select(FundedItem.id).where(FundedItem.id == item.id).with_for_update())
     db.session.refresh(donation, ["allocations"])
