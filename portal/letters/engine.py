@@ -74,7 +74,7 @@ def html_to_pdf(html: str, fetcher: AllowListFetcher | None = None) -> bytes:
 
 def _render_in_worker(html: str, static_folder: str) -> bytes:
     """What a worker process runs: no app, no database, only HTML in and PDF out."""
-    return HTML(string=html, base_url=LETTER_BASE, url_fetcher=AllowListFetcher(static_folder)).write_pdf()
+    return html_to_pdf(html, AllowListFetcher(static_folder))
 
 
 class PdfPool:

@@ -132,7 +132,7 @@ class Acknowledgement(db.Model):
     impact: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     donor: Mapped[Donor] = relationship()
-    batch: Mapped[AcknowledgementBatch | None] = relationship(back_populates="acknowledgements")
+    batch: Mapped[AcknowledgementBatch | None] = relationship()
     letter = relationship("Letter")
     acknowledged_by = relationship("User")
     donations: Mapped[list[Donation]] = relationship(
@@ -150,8 +150,6 @@ class AcknowledgementBatch(db.Model):
     started_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     started_by = relationship("User")
-    acknowledgements: Mapped[list[Acknowledgement]] = relationship(back_populates="batch",
-                                                                   order_by="Acknowledgement.id")
 
 
 class Donation(db.Model):

@@ -966,7 +966,7 @@ def import_new() -> BaseResponse | tuple[str, int] | str:
 
 
 def _wants_fragment() -> bool:
-    return bool(htmx) and request.headers.get("HX-Target") == PREVIEW_TARGET
+    return htmx.target == PREVIEW_TARGET
 
 
 def _mapping_page(upload: DonationImport, table: Table, form: MappingForm, preview: Preview | None,
@@ -1006,7 +1006,7 @@ def _already_imported(upload: DonationImport) -> BaseResponse:
 @bp.route("/imports/<int:import_id>", methods=["GET", "POST"])
 @allow(*ROLES)
 def import_detail(import_id: int) -> BaseResponse | tuple[str, int] | str:
-    upload = db.session.get(DonationImport, import_id) or abort(404)
+    upload = db.get_or_404(DonationImport, import_id)
     if upload.imported_at is not None:
         return _already_imported(upload) if request.method == "POST" else _result_page(upload)
     try:
@@ -1037,9 +1037,9 @@ def import_detail(import_id: int) -> BaseResponse | tuple[str, int] | str:
         result = import_donations(upload, mapping, skip_errors=bool(form.skip_errors.data),
                                   confirmed_errors=confirmed, by=_me())
     except AlreadyImported:
-        return _already_imported(db.session.get(DonationImport, import_id) or abort(404))
+        return _already_imported(db.get_or_404(DonationImport, import_id))
     except ImportRefused as refused:
-        upload = db.session.get(DonationImport, import_id) or abort(404)
+        upload = db.get_or_404(DonationImport, import_id)
         preview = refused.preview or build_preview(table, mapping)
         import_error = None
         if isinstance(refused, NeedsConfirmation):

@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from ...extensions import db
 from ...letters import LetterKind
-from ...models import Acknowledgement, Donor
+from ...models import Acknowledgement, Donation, DonationAllocation, Donor
 from ...permissions import is_staff
 from .services import IMPACT_KIND, THANKS_KIND, impact_facts, thanks_facts
 
@@ -33,7 +34,9 @@ def thanks_letter() -> LetterKind:
 
 
 def _impact_missing(donor: Donor) -> list[Any]:
-    if not any(donation.allocations for donation in donor.donations):
+    allocated = db.session.scalar(select(DonationAllocation.id).join(Donation)
+                                  .where(Donation.donor_id == donor.id).limit(1))
+    if allocated is None:
         return [_l("none of this donor's gifts is allocated to a funded application or visit yet")]
     return []
 

@@ -21,7 +21,7 @@ from flask import current_app
 from flask_babel import force_locale, format_date, get_locale
 from flask_babel import gettext as _
 from pypdf import PdfWriter
-from sqlalchemy import distinct, func, inspect, select, update
+from sqlalchemy import and_, distinct, func, inspect, or_, select, update
 from sqlalchemy.orm import selectinload, undefer
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -49,6 +49,8 @@ from ...search import matches_any
 GIFT_AID_CURRENCY = "GBP"
 FUNDED_APPLICATION_STATES = ("approved", "completed")
 FUNDED_VISIT_STATES = ("confirmed", "completed")
+# Which funded items a restricted gift can pay for, by kind.
+FUNDED_STATES = {"application": FUNDED_APPLICATION_STATES, "expert_visit": FUNDED_VISIT_STATES}
 THANKS_WITHIN_DAYS = 2
 THANKS_KIND = "donation_thanks"
 IMPACT_KIND = "donor_impact"
@@ -354,15 +356,13 @@ def merged_pdf(letters: Iterable[Letter]) -> bytes:
 def allocatable_items() -> list[FundedItem]:
     """Funded applications and expert visits a restricted gift can pay for."""
     return list(db.session.scalars(
-        select(FundedItem).where(
-            ((FundedItem.kind == "application") & FundedItem.status.in_(FUNDED_APPLICATION_STATES))
-            | ((FundedItem.kind == "expert_visit") & FundedItem.status.in_(FUNDED_VISIT_STATES)))
+        select(FundedItem).where(or_(*(and_(FundedItem.kind == kind, FundedItem.status.in_(states))
+                                       for kind, states in FUNDED_STATES.items())))
         .order_by(FundedItem.id.desc())))
 
 
 def is_funded(item: FundedItem) -> bool:
-    return (item.kind == "application" and item.status in FUNDED_APPLICATION_STATES
-            or item.kind == "expert_visit" and item.status in FUNDED_VISIT_STATES)
+    return item.status in FUNDED_STATES.get(item.kind, ())
 
 
 def approved_in_base(item: FundedItem, rates: dict[str, Any]) -> int | None:

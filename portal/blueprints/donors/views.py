@@ -58,15 +58,6 @@ def _labels() -> dict[str, Any]:
             "gift_aid_eligible": services.gift_aid_eligible, "country_name": services.country_name}
 
 
-def _get(model: Any, object_id: int) -> Any:
-    return db.session.get(model, object_id) or abort(404)
-
-
-def _back(default: str) -> BaseResponse:
-    return redirect(safe_next(request.form.get("next"), "donors.index") if request.form.get("next")
-                    else default, code=303)
-
-
 # --- Donors ------------------------------------------------------------------------------
 
 @bp.get("/")
@@ -74,7 +65,7 @@ def _back(default: str) -> BaseResponse:
 def index() -> str:
     q = request.args.get("q", "").strip()
     donors = services.search_donors(q, limit=PER_PAGE)
-    if htmx and request.headers.get("HX-Target") == "donor-rows":
+    if htmx.target == "donor-rows":
         return render_template("donors/_donor_rows.html", donors=donors, q=q)
     return render_template("donors/index.html", donors=donors, q=q, pending=services.pending_count(),
                            overdue=services.overdue_count())
@@ -96,7 +87,7 @@ def new() -> BaseResponse | tuple[str, int] | str:
 @bp.route("/<int:donor_id>/edit", methods=["GET", "POST"])
 @allow(*ROLES)
 def edit(donor_id: int) -> BaseResponse | tuple[str, int] | str:
-    donor = _get(Donor, donor_id)
+    donor = db.get_or_404(Donor, donor_id)
     form = DonorForm(obj=donor)
     if form.validate_on_submit():
         form.apply(donor)
@@ -121,10 +112,12 @@ def _item_label(item: Any) -> str:
 def _donor_page(donor: Donor, status: int = 200, **forms: Any) -> tuple[str, int]:
     donations = db.session.scalars(
         select(Donation).where(Donation.donor_id == donor.id)
-        .options(selectinload(Donation.allocations), selectinload(Donation.acknowledgement))
+        .options(selectinload(Donation.acknowledgement).selectinload(Acknowledgement.letter))
         .order_by(Donation.received_on.desc(), Donation.id.desc())).all()
     acknowledgements = db.session.scalars(
-        select(Acknowledgement).where(Acknowledgement.donor_id == donor.id).order_by(Acknowledgement.id.desc())).all()
+        select(Acknowledgement).where(Acknowledgement.donor_id == donor.id)
+        .options(selectinload(Acknowledgement.donations), selectinload(Acknowledgement.letter))
+        .order_by(Acknowledgement.id.desc())).all()
     context = {
         "declaration_form": DeclarationForm(prefix="declaration", formdata=None),
         "donation_form": DonationForm(prefix="donation", formdata=None),
@@ -144,13 +137,13 @@ def _donor_page(donor: Donor, status: int = 200, **forms: Any) -> tuple[str, int
 @bp.get("/<int:donor_id>")
 @allow(*ROLES)
 def detail(donor_id: int) -> tuple[str, int]:
-    return _donor_page(_get(Donor, donor_id))
+    return _donor_page(db.get_or_404(Donor, donor_id))
 
 
 @bp.post("/<int:donor_id>/declarations")
 @allow(*ROLES)
 def declare(donor_id: int) -> BaseResponse | tuple[str, int]:
-    donor = _get(Donor, donor_id)
+    donor = db.get_or_404(Donor, donor_id)
     form = DeclarationForm(prefix="declaration")
     if form.validate_on_submit():
         try:
@@ -168,7 +161,7 @@ def declare(donor_id: int) -> BaseResponse | tuple[str, int]:
 @bp.post("/declarations/<int:declaration_id>/cancel")
 @allow(*ROLES)
 def cancel_declaration(declaration_id: int) -> BaseResponse | tuple[str, int]:
-    declaration = _get(GiftAidDeclaration, declaration_id)
+    declaration = db.get_or_404(GiftAidDeclaration, declaration_id)
     form = CancelDeclarationForm(prefix=f"cancel{declaration.id}")
     if form.validate_on_submit():
         try:
@@ -202,7 +195,7 @@ def _fill_donation(form: DonationForm, donation: Donation) -> bool:
 @bp.post("/<int:donor_id>/donations")
 @allow(*ROLES)
 def record_donation(donor_id: int) -> BaseResponse | tuple[str, int]:
-    donor = _get(Donor, donor_id)
+    donor = db.get_or_404(Donor, donor_id)
     form = DonationForm(prefix="donation")
     if form.validate_on_submit():
         donation = Donation(donor_id=donor.id, created_by_id=current_user.id)  # not in the session until valid
@@ -252,13 +245,13 @@ def _donation_page(donation: Donation, status: int = 200, **forms: Any) -> tuple
 @bp.get("/donations/<int:donation_id>")
 @allow(*ROLES)
 def donation(donation_id: int) -> tuple[str, int]:
-    return _donation_page(_get(Donation, donation_id))
+    return _donation_page(db.get_or_404(Donation, donation_id))
 
 
 @bp.post("/donations/<int:donation_id>/edit")
 @allow(*ROLES)
 def edit_donation(donation_id: int) -> BaseResponse | tuple[str, int]:
-    donation = _get(Donation, donation_id)
+    donation = db.get_or_404(Donation, donation_id)
     form = DonationForm(prefix="edit")
     if not donation.pending:
         flash(_("This gift has been acknowledged: its letter stands as sent."), "error")
@@ -269,23 +262,24 @@ def edit_donation(donation_id: int) -> BaseResponse | tuple[str, int]:
         except services.DonorError as exc:
             db.session.rollback()
             form.amount.errors.append(str(exc))
-            return _donation_page(_get(Donation, donation_id), INVALID, edit_form=form)
+            return _donation_page(db.get_or_404(Donation, donation_id), INVALID, edit_form=form)
         flash(_("Donation saved."), "success")
         return redirect(url_for("donors.donation", donation_id=donation.id), code=303)
     db.session.rollback()
-    return _donation_page(_get(Donation, donation_id), INVALID, edit_form=form)
+    return _donation_page(db.get_or_404(Donation, donation_id), INVALID, edit_form=form)
 
 
 @bp.post("/donations/<int:donation_id>/acknowledge")
 @allow(*ROLES)
 def acknowledge(donation_id: int) -> BaseResponse | tuple[str, int] | str:
-    donation = _get(Donation, donation_id)
+    donation = db.get_or_404(Donation, donation_id)
     try:
         acknowledgement = services.acknowledge([donation], by=_me())
     except services.DonorError as exc:
         db.session.rollback()
         if htmx:
-            return render_template("donors/_thanks_cell.html", donation=_get(Donation, donation_id), message=str(exc))
+            return render_template("donors/_thanks_cell.html", donation=db.get_or_404(Donation, donation_id),
+                                   message=str(exc))
         flash(str(exc), "error")
     else:
         message = _("Thanked %(channel)s: letter %(reference)s.",
@@ -293,7 +287,8 @@ def acknowledge(donation_id: int) -> BaseResponse | tuple[str, int] | str:
         if htmx:
             return render_template("donors/_thanks_cell.html", donation=donation, message=message)
         flash(message, "success")
-    return _back(url_for("donors.donation", donation_id=donation_id))
+    back = request.form.get("next")
+    return redirect(safe_next(back) if back else url_for("donors.donation", donation_id=donation_id), code=303)
 
 
 @bp.post("/acknowledge-all")
@@ -315,7 +310,7 @@ def acknowledge_all() -> BaseResponse:
 @bp.get("/batches/<int:batch_id>")
 @allow(*ROLES)
 def batch(batch_id: int) -> str:
-    found = _get(AcknowledgementBatch, batch_id)
+    found = db.get_or_404(AcknowledgementBatch, batch_id)
     acknowledgements = db.session.scalars(
         select(Acknowledgement).where(Acknowledgement.batch_id == found.id)
         .options(selectinload(Acknowledgement.donations), selectinload(Acknowledgement.letter))
@@ -327,7 +322,7 @@ def batch(batch_id: int) -> str:
 @bp.get("/batches/<int:batch_id>/post.pdf")
 @allow(*ROLES)
 def batch_post_pdf(batch_id: int) -> Response:
-    found = _get(AcknowledgementBatch, batch_id)
+    found = db.get_or_404(AcknowledgementBatch, batch_id)
     letters = services.post_letters(found)
     if not letters:
         abort(404)
@@ -340,7 +335,7 @@ def batch_post_pdf(batch_id: int) -> Response:
 @bp.get("/acknowledgements/<int:acknowledgement_id>/letter.pdf")
 @allow(*ROLES)
 def acknowledgement_letter(acknowledgement_id: int) -> Response:
-    acknowledgement = _get(Acknowledgement, acknowledgement_id)
+    acknowledgement = db.get_or_404(Acknowledgement, acknowledgement_id)
     if acknowledgement.letter is None:
         abort(404)
     return send_letter(acknowledgement.letter)
@@ -351,7 +346,7 @@ def acknowledgement_letter(acknowledgement_id: int) -> Response:
 @bp.post("/donations/<int:donation_id>/allocations")
 @allow(*ROLES)
 def allocate(donation_id: int) -> BaseResponse | tuple[str, int]:
-    donation = _get(Donation, donation_id)
+    donation = db.get_or_404(Donation, donation_id)
     form = _allocation_form(donation, AllocationForm(prefix=f"allocate{donation.id}"))
     if form.validate_on_submit():
         item = db.session.get(FundedItem, form.funded_item_id.data)
@@ -374,13 +369,13 @@ def allocate(donation_id: int) -> BaseResponse | tuple[str, int]:
                           "success")
                     return redirect(url_for("donors.donation", donation_id=donation.id, _anchor="allocations"),
                                     code=303)
-    return _donation_page(_get(Donation, donation_id), INVALID, allocation_form=form)
+    return _donation_page(db.get_or_404(Donation, donation_id), INVALID, allocation_form=form)
 
 
 @bp.post("/allocations/<int:allocation_id>/remove")
 @allow(*ROLES)
 def remove_allocation(allocation_id: int) -> BaseResponse:
-    allocation = _get(DonationAllocation, allocation_id)
+    allocation = db.get_or_404(DonationAllocation, allocation_id)
     donation_id = allocation.donation_id
     services.remove_allocation(allocation, by=_me())
     flash(_("Allocation removed."), "success")
@@ -403,9 +398,8 @@ def gift_aid() -> tuple[str, int] | str | Response:
             response.headers["Cache-Control"] = "private, no-store"
             return response
     elif not request.args:
-        today = dt.date.today()
-        form.start.data, form.end.data = today.replace(day=1) - dt.timedelta(days=1), today
-        form.start.data = form.start.data.replace(day=1)
+        today = dt.date.today()  # from the first of last month to today
+        form.start.data, form.end.data = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1), today
     html = render_template("donors/gift_aid.html", form=form, donations=donations,
                            total=sum(d.amount for d in donations or []), columns=services.HMRC_COLUMNS,
                            rows=list(services.hmrc_rows(donations or [])))
