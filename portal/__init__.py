@@ -12,8 +12,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .config import Defaults, ensure_instance_secrets, environment_overrides
+from .config import Defaults, check_rate_limit_storage, ensure_instance_secrets, environment_overrides
 from .hookspecs import hookimpl
+from .urls import check_base_url, trusted_hosts
 
 __all__ = ["create_app", "hookimpl"]
 
@@ -44,6 +45,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     instance = Path(app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)
     ensure_instance_secrets(app.config, instance)
+    check_base_url(app.config)
+    check_rate_limit_storage(app.config)
+    app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config)
     app.config["SQLALCHEMY_DATABASE_URI"] = (
         app.config.get("SQLALCHEMY_DATABASE_URI") or f"sqlite:///{instance / 'portal.db'}"
     )

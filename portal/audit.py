@@ -71,6 +71,7 @@ def _refuse_rewriting_history(mapper: Any, connection: Any, target: AuditEvent) 
 # What each action is called on a timeline. Modules add theirs with ``describe``.
 ACTION_LABELS: dict[str, Any] = {
     "account_registered": _l("Account registered"),
+    "registration_attempted": _l("Someone tried to register again with this address"),
     "account_created": _l("Account created"),
     "password_reset_requested": _l("Password reset requested"),
     "password_reset": _l("Password reset by e-mailed link"),

@@ -39,8 +39,12 @@ class Defaults:
     BABEL_DEFAULT_TIMEZONE = "Europe/London"
 
     ORGANISATION_NAME = "Gift of Life"
-    # Where people reach the portal: links in e-mails sent by commands (cron) start here.
-    BASE_URL = "http://127.0.0.1:5000"
+    # The portal's public address. Every link in an e-mail, letter or calendar file is built
+    # from it, never from the request; requests naming another host get 400. Required in
+    # production; development defaults to http://127.0.0.1:5000.
+    BASE_URL: str | None = None
+    # Other host names the portal answers to (an alias behind the proxy, say).
+    ALLOWED_HOSTS: list[str] = []
     BASE_CURRENCY = "GBP"
     # Processes that render letters in a batch (donor thanks): one per core by default.
     LETTER_WORKERS = os.cpu_count() or 1
@@ -144,3 +148,25 @@ def ensure_instance_secrets(config: dict[str, Any], instance_path: Path) -> None
         config["FIELD_ENCRYPTION_KEYS"] = [
             _key_from_file(instance_path / FIELD_KEY_FILE, lambda: Fernet.generate_key().decode())
         ]
+
+
+# Flask-Limiter stores that live inside one process: each worker would count on its own.
+IN_PROCESS_LIMIT_STORES = {"", "memory", "async+memory"}
+
+
+def check_rate_limit_storage(config: dict[str, Any]) -> None:
+    """Production refuses a rate-limit store that each worker keeps to itself.
+
+    With ``memory://`` every worker (and every machine) counts failed sign-ins alone, so
+    "5 per minute" lets through five per worker.
+    """
+    if config.get("ENV") != "production":
+        return
+    uri = (config.get("RATELIMIT_STORAGE_URI") or "").strip()
+    if uri.partition("://")[0].lower() in IN_PROCESS_LIMIT_STORES:
+        raise RuntimeError(
+            f"RATELIMIT_STORAGE_URI is {uri or 'not set'}: each worker would count failed sign-ins on its "
+            "own, so the login limits would not hold. Set PORTAL_RATELIMIT_STORAGE_URI (or "
+            "RATELIMIT_STORAGE_URI in instance/config.py) to a store the workers share, for example "
+            "redis://host:6379/0, before starting in production mode."
+        )

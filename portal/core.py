@@ -11,14 +11,16 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from . import audit, cli, letters, permissions
 from .blueprints.pages import field_errors, url_for_page
+from .duties import is_beneficiary
 from .extensions import babel, csrf, current_language, db, htmx, limiter, login_manager, migrate, select_locale
 from .labels import budget_category_label, role_label
 from .modules import build_plugin_manager, navigation_for
 from .money import format_minor
+from .weblinks import is_web_address
 
 CORE_BLUEPRINTS = ("core", "auth", "admin", "catalogue")
 
@@ -46,6 +48,7 @@ def init_core(app: Flask) -> None:
     app.before_request(permissions.enforce)
     app.context_processor(_layout_context)
     app.jinja_env.filters["money"] = format_minor
+    app.jinja_env.tests["web_address"] = is_web_address
     app.jinja_env.globals.update(
         role_label=role_label,
         budget_category_label=budget_category_label,
@@ -55,6 +58,7 @@ def init_core(app: Flask) -> None:
         url_for_page=url_for_page,
         field_errors=field_errors,
         letter_panel=letters.views.letter_panel,
+        is_beneficiary=is_beneficiary,
     )
     _register_error_pages(app)
     cli.register(app)
@@ -118,6 +122,11 @@ def _register_error_pages(app: Flask) -> None:
         return render_template(template, code=code, title=ERROR_TITLES.get(code, error.name),
                                message=message), code
 
+    def untrusted_host(error: SecurityError) -> Any:
+        # No URL can be built for a request to a host outside TRUSTED_HOSTS: a page of its own.
+        return render_template("errors/untrusted_host.html"), 400
+
     for code in ERROR_TITLES:
         app.register_error_handler(code, render_error)
     app.register_error_handler(CSRFError, render_error)
+    app.register_error_handler(SecurityError, untrusted_host)

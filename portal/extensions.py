@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
 from flask import has_request_context, request, session
 from flask_babel import Babel
 from flask_htmx import HTMX
@@ -11,7 +13,8 @@ from flask_login import LoginManager, current_user
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import MetaData, text
+from sqlalchemy import MetaData, select, text
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import DeclarativeBase
 
 # Stable constraint names keep Alembic migrations portable between SQLite and PostgreSQL.
@@ -41,6 +44,33 @@ def begin_writing() -> None:
     dbapi_connection = db.session.connection().connection.dbapi_connection
     if not getattr(dbapi_connection, "in_transaction", True):
         db.session.execute(text("BEGIN IMMEDIATE"))
+
+
+M = TypeVar("M")
+
+
+def lock_row(model: type[Any], ident: Any) -> None:
+    """Hold the row of ``model`` with primary key ``ident`` until this transaction ends.
+
+    A decision that checks a total and then writes against it (a category's approved
+    amount, a gift's allocations) locks the row the total belongs to first; the next one
+    waits here, then counts what the first committed. PostgreSQL: ``SELECT … FOR UPDATE``
+    on the row (the base table's, for joined inheritance). SQLite has no row locks: the
+    transaction takes the database's write lock (BEGIN IMMEDIATE) instead. A refusal must
+    roll back at once, so that nobody waits on a change that will not happen."""
+    begin_writing()
+    (key,) = sa_inspect(model).base_mapper.local_table.primary_key.columns
+    db.session.execute(select(key).where(key == ident).with_for_update())
+
+
+def lock_for_update(model: type[M], ident: Any) -> M:
+    """``lock_row``, then the object freshly read: anything loaded before the lock may be
+    stale (refresh it, or read totals with a query, after this call)."""
+    lock_row(model, ident)
+    mapper = sa_inspect(model)
+    return db.session.execute(select(model).where(mapper.primary_key[0] == ident)
+                              .execution_options(populate_existing=True)).scalar_one()
+
 
 migrate = Migrate(render_as_batch=True, compare_type=True)
 login_manager = LoginManager()

@@ -6,11 +6,12 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectMultipleField
-from wtforms.validators import InputRequired, ValidationError
+from wtforms import HiddenField, SelectMultipleField, URLField
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from .money import AmountError, to_minor
+from .weblinks import is_web_address
 
 
 def strip(value: Any) -> Any:
@@ -53,3 +54,14 @@ def whole_minor_units(currency_field: str | None = None, currency: str | None = 
             raise ValidationError(_l("Too many decimal places for %(currency)s.", currency=code)) from None
 
     return check
+
+
+def website_field(label: Any = None, description: Any = None) -> URLField:
+    """An optional website: an http(s) address or nothing (the models enforce the same rule)."""
+
+    def check(form: Any, field: Any) -> None:
+        if field.data and not is_web_address(field.data):
+            raise ValidationError(_l("Enter a full web address, starting with https://."))
+
+    return URLField(label or _l("Website"), description=description, filters=[strip],
+                    validators=[Optional(), Length(max=300), check])

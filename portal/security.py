@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 
 # Everything the portal loads comes from itself; no inline script or style is needed.
 CONTENT_SECURITY_POLICY = "; ".join([
@@ -29,9 +29,15 @@ def set_security_headers(response: Response) -> Response:
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     # The same URL answers a fragment to htmx and a page otherwise: caches must tell them apart.
     response.vary.add("HX-Request")
-    if response.mimetype == "text/html":
-        headers.setdefault("Cache-Control", "no-store")
+    if not _is_static(request.endpoint):
+        # Pages and downloads (letters, receipts, CSV, calendar files) carry personal data:
+        # no shared cache may keep them, and the browser keeps no copy either.
+        headers["Cache-Control"] = "private, no-store"
     return response
+
+
+def _is_static(endpoint: str | None) -> bool:
+    return endpoint is not None and (endpoint == "static" or endpoint.endswith(".static"))
 
 
 def init_security(app: Flask) -> None:

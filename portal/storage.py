@@ -90,8 +90,7 @@ def discard(stored: StoredFile) -> None:
 
 
 def send_stored(stored: StoredFile) -> Response:
-    """The file as a download. Callers check permission before calling."""
-    response = send_file(path_of(stored), mimetype=stored.content_type, as_attachment=True,
-                         download_name=stored.original_name, max_age=0)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    """The file as a download. Callers check permission before calling; no cache keeps it
+    (``security.set_security_headers``)."""
+    return send_file(path_of(stored), mimetype=stored.content_type, as_attachment=True,
+                     download_name=stored.original_name, max_age=0)

@@ -12,8 +12,10 @@ INVALID = 422
 
 
 def safe_next(target: str | None, default_endpoint: str = "core.dashboard") -> str:
-    """Only a path on this site: never another host, never a scheme-relative URL."""
-    if target:
+    """Only a plain path on this site: never another host, never a scheme-relative URL, and
+    nothing with a control character (a CR/LF would break the Location header; browsers
+    drop tabs and newlines, so "/<tab>/evil.example" would become "//evil.example")."""
+    if target and not any(ord(char) < 32 or ord(char) == 127 for char in target):
         parts = urlsplit(target)
         if (not parts.scheme and not parts.netloc and target.startswith("/")
                 and not target.startswith("//") and "\\" not in target):

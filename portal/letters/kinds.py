@@ -9,6 +9,8 @@ from typing import Any
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from ..plaintext import printable_facts
+
 
 @dataclass(frozen=True)
 class LetterKind:
@@ -36,6 +38,11 @@ class LetterKind:
     language_of: Callable[[Any], str] | None = None
     funded_item_id: Callable[[Any], int | None] = field(default=lambda subject: None)
     holder: Callable[[Any], Any] = field(default=lambda subject: None)  # the User it is for, to e-mail
+
+    def __post_init__(self) -> None:
+        # Whatever a module certifies is printed: no invisible or direction-changing characters.
+        facts_of = self.facts
+        object.__setattr__(self, "facts", lambda subject: printable_facts(facts_of(subject)))
 
     def language_for(self, subject: Any) -> str:
         return self.language_of(subject) if self.language_of else self.language

@@ -5,13 +5,22 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..extensions import db
+from ..weblinks import checked_web_address
 from .types import UTCDateTime, utcnow
 
 
-class Clinic(db.Model):
+class HasWebsite:
+    """A ``website`` column that holds only http(s) addresses, whatever sets it."""
+
+    @validates("website")
+    def _web_address_only(self, key: str, value: str | None) -> str | None:
+        return checked_web_address(value)
+
+
+class Clinic(HasWebsite, db.Model):
     __tablename__ = "clinics"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -29,7 +38,7 @@ class Clinic(db.Model):
         return self.name
 
 
-class Conference(db.Model):
+class Conference(HasWebsite, db.Model):
     __tablename__ = "conferences"
     __table_args__ = (CheckConstraint("end_date >= start_date", name="dates_in_order"),)
 

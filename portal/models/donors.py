@@ -7,9 +7,10 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..extensions import db
+from ..plaintext import printable
 from .types import UTCDateTime, utcnow
 
 DONOR_KINDS = ("individual", "organisation")
@@ -55,6 +56,10 @@ class Donor(db.Model):
         back_populates="donor", cascade="all, delete-orphan", order_by="GiftAidDeclaration.made_on.desc()")
     donations: Mapped[list[Donation]] = relationship(
         back_populates="donor", order_by="(Donation.received_on.desc(), Donation.id.desc())")
+
+    @validates("title", "first_name", "last_name", "organisation_name", "house", "address", "postcode")
+    def _printable(self, key: str, value: str | None) -> str | None:
+        return printable(value)  # printed on letters and the HMRC schedule
 
     @property
     def display_name(self) -> str:

@@ -7,9 +7,10 @@ import secrets
 
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String, UniqueConstraint, func, select
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..extensions import db
+from ..plaintext import printable
 from .types import EncryptedDate, EncryptedText, UTCDateTime, utcnow
 
 ROLES = ("doctor", "expert", "staff", "finance", "admin")
@@ -59,6 +60,10 @@ class User(UserMixin, db.Model):
         cascade="all, delete-orphan", lazy="selectin", order_by=UserRole.role
     )
     clinic = relationship("Clinic", lazy="joined")
+
+    @validates("name", "passport_full_name", "position", "specialty", "nationality")
+    def _printable(self, key: str, value: str | None) -> str | None:
+        return printable(value)  # printed on letters: nothing invisible or direction-changing
 
     def get_id(self) -> str:
         return self.session_token
