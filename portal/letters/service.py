@@ -15,10 +15,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit
-from ..extensions import FORMAT_LOCALES, db
+from ..extensions import FORMAT_LOCALES, db, lock_for_update
 from ..mail import queue_mail
 from ..models import Letter, OrganisationSettings, User
 from ..models.types import utcnow
+from ..urls import external_url
 from .engine import html_to_pdf, qr_svg, render_html
 from .kinds import PUBLIC_FACTS, LetterKind
 
@@ -54,7 +55,7 @@ def organisation() -> OrganisationSettings:
 
 def verify_url(token: str) -> str:
     # Printed on paper: it must not depend on which host served the request.
-    return f"{current_app.config['BASE_URL'].rstrip('/')}/verify/{token}"
+    return external_url("letters.verify", token=token)
 
 
 def _data_url(content: bytes | None, content_type: str | None) -> str | None:
@@ -88,38 +89,68 @@ def letter_html(kind: LetterKind, facts: dict[str, Any], *, reference: str, toke
         })
 
 
+def _of_subject(kind: LetterKind, subject: Any) -> Any:
+    return select(Letter).where(Letter.kind == kind.key, Letter.subject_type == kind.subject_type,
+                                Letter.subject_id == subject.id)
+
+
 def latest_letter(kind: LetterKind, subject: Any) -> Letter | None:
-    return db.session.scalar(
-        select(Letter).where(Letter.kind == kind.key, Letter.subject_type == kind.subject_type,
-                             Letter.subject_id == subject.id).order_by(Letter.id.desc()).limit(1))
+    return db.session.scalar(_of_subject(kind, subject).order_by(Letter.id.desc()).limit(1))
 
 
 def history(kind: LetterKind, subject: Any) -> list[Letter]:
-    return list(db.session.scalars(
-        select(Letter).where(Letter.kind == kind.key, Letter.subject_type == kind.subject_type,
-                             Letter.subject_id == subject.id).order_by(Letter.id.desc())))
+    return list(db.session.scalars(_of_subject(kind, subject).order_by(Letter.id.desc())))
 
 
-def obtain(kind: LetterKind, subject: Any, *, by: User, reissue: bool = False) -> Letter:
-    """The letter to hand out: the stored one while what it certifies still holds,
-    otherwise a newly issued one that supersedes it. A revoked letter is replaced only
-    when its facts changed, or when ``reissue`` (a staff decision) asks for it."""
+def current_letter(kind: LetterKind, subject: Any, *, reissue: bool = False) -> Letter | None:
+    """The letter to hand out as it stands: the latest one, while it is valid and what it
+    certifies still holds. None when a letter has to be issued first. Reads only.
+
+    Raises ``NotReady``, or ``RevokedLetter`` when the latest was revoked and nothing it
+    certifies has changed since (unless ``reissue``: a staff decision to replace it)."""
     missing = kind.missing(subject)
     if missing:
         raise NotReady(missing)
-    facts = kind.facts(subject)
     latest = latest_letter(kind, subject)
-    if latest is not None and latest.facts == facts:
+    if latest is not None and latest.facts == kind.facts(subject):
         if latest.status == "valid":
             return latest
         if latest.status == "revoked" and not reissue:
             raise RevokedLetter(latest)
-    letter = issue_many(kind, [(subject, facts)], by=by)[0]
-    if latest is not None and latest.status == "valid":
-        latest.status = "superseded"
-        latest.superseded_by_id = letter.id
-        audit.record("letter_superseded", latest, actor=by, from_state="valid", to_state="superseded",
-                     details={"by": letter.reference})
+    return None
+
+
+def _lock_subject(subject: Any) -> None:
+    """Let one transaction at a time decide about a subject's letters: two requests that
+    both found no current letter would otherwise both issue one."""
+    db.session.flush()  # nothing of the caller's is lost when the session is read afresh below
+    lock_for_update(type(subject), subject.id)
+    # A request that waited for the lock must decide on what the one before it committed:
+    # the facts (profile, conference) as well as the letters.
+    db.session.expire_all()
+
+
+def obtain(kind: LetterKind, subject: Any, *, by: User, reissue: bool = False) -> Letter:
+    """The current letter, or else a newly issued one that supersedes the valid one. Only a
+    POST may call this. A revoked letter is replaced only when its facts changed, or when
+    ``reissue`` (a staff decision) asks for it."""
+    _lock_subject(subject)
+    try:
+        letter = current_letter(kind, subject, reissue=reissue)
+    except (NotReady, RevokedLetter):
+        db.session.rollback()  # let go of the lock before the caller explains
+        raise
+    if letter is None:
+        # At most one letter of a subject is valid (a unique index): the old one steps aside first.
+        previous = db.session.scalar(_of_subject(kind, subject).where(Letter.status == "valid"))
+        if previous is not None:
+            previous.status = "superseded"
+            db.session.flush()
+        letter = issue_many(kind, [(subject, kind.facts(subject))], by=by)[0]
+        if previous is not None:
+            previous.superseded_by_id = letter.id
+            audit.record("letter_superseded", previous, actor=by, from_state="valid", to_state="superseded",
+                         details={"by": letter.reference})
     db.session.commit()
     return letter
 

@@ -49,17 +49,40 @@ def send_letter(letter: Letter) -> Response:
     return response
 
 
+def _cannot_have_it(kind: LetterKind, error: service.NotReady | service.RevokedLetter) -> tuple[str, int]:
+    """The page that says why there is no letter to download: what is missing, or a revocation."""
+    if isinstance(error, service.RevokedLetter):
+        return render_template("letters/not_ready.html", kind=kind, revoked=error.letter), 409
+    return render_template("letters/not_ready.html", kind=kind, missing=error.missing), 409
+
+
 @bp.get("/letters/<key>/<int:subject_id>")
 @allow(SIGNED_IN)
 def download(key: str, subject_id: int) -> Response | tuple[str, int]:
+    """The current letter's PDF. A GET never issues one: when there is none whose facts
+    still hold, the page offers a button that issues it (a POST)."""
     kind, subject = _kind_and_subject(key, subject_id)
     try:
-        letter = service.obtain(kind, subject, by=current_user._get_current_object())
-    except service.NotReady as exc:
-        return render_template("letters/not_ready.html", kind=kind, missing=exc.missing), 409
-    except service.RevokedLetter as exc:
-        return render_template("letters/not_ready.html", kind=kind, revoked=exc.letter), 409
+        letter = service.current_letter(kind, subject)
+    except (service.NotReady, service.RevokedLetter) as exc:
+        return _cannot_have_it(kind, exc)
+    if letter is None:
+        return render_template("letters/not_ready.html", kind=kind,
+                               issue_url=url_for("letters.issue", key=key, subject_id=subject_id),
+                               updated=service.latest_letter(kind, subject) is not None), 200
     return send_letter(letter)
+
+
+@bp.post("/letters/<key>/<int:subject_id>/issue")
+@allow(SIGNED_IN)
+def issue(key: str, subject_id: int) -> Response | tuple[str, int]:
+    """Issue the letter (or keep the current one, if its facts still hold), then download it."""
+    kind, subject = _kind_and_subject(key, subject_id)
+    try:
+        service.obtain(kind, subject, by=current_user._get_current_object())
+    except (service.NotReady, service.RevokedLetter) as exc:
+        return _cannot_have_it(kind, exc)
+    return redirect(url_for("letters.download", key=key, subject_id=subject_id), code=303)
 
 
 @bp.post("/letters/<key>/<int:subject_id>/reissue")
@@ -71,7 +94,7 @@ def reissue(key: str, subject_id: int) -> Response | tuple[str, int]:
     try:
         letter = service.obtain(kind, subject, by=current_user._get_current_object(), reissue=True)
     except service.NotReady as exc:
-        return render_template("letters/not_ready.html", kind=kind, missing=exc.missing), 409
+        return _cannot_have_it(kind, exc)
     flash(_("Letter %(reference)s issued.", reference=letter.reference), "success")
     return redirect(safe_next(request.form.get("next")), code=303)
 
@@ -106,16 +129,25 @@ def verify(token: str) -> tuple[str, int] | str:
 
 
 def letter_panel(key: str, subject: Any) -> dict[str, Any] | None:
-    """What a module's page shows about one kind of letter for one subject."""
+    """What a module's page shows about one kind of letter for one subject: the current
+    letter to download, a button to issue one, or why there is none."""
     kind = letter_kind(key)
     if kind is None or not kind.can_download(current_user, subject):
         return None
     can_revoke = kind.can_revoke(current_user, subject)
     letters = service.history(kind, subject) if can_revoke else []
     latest = letters[0] if letters else service.latest_letter(kind, subject)
+    missing, current, revoked = kind.missing(subject), None, None
+    if not missing:
+        try:
+            current = service.current_letter(kind, subject)
+        except service.RevokedLetter as exc:
+            revoked = exc.letter
     return {
-        "kind": kind, "missing": kind.missing(subject), "latest": latest, "letters": letters,
-        "can_revoke": can_revoke, "download_url": url_for("letters.download", key=key, subject_id=subject.id),
+        "kind": kind, "missing": missing, "latest": latest, "current": current, "revoked": revoked,
+        "letters": letters, "can_revoke": can_revoke,
+        "download_url": url_for("letters.download", key=key, subject_id=subject.id),
+        "issue_url": url_for("letters.issue", key=key, subject_id=subject.id),
         "reissue_url": url_for("letters.reissue", key=key, subject_id=subject.id),
         "revoke_form": lambda letter: RevokeForm(prefix=f"letter{letter.id}", formdata=None,
                                                  data={"next": request.full_path}),

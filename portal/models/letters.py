@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from ..extensions import db
@@ -43,6 +43,9 @@ class Letter(db.Model):
     __table_args__ = (
         UniqueConstraint("year", "sequence"),
         Index("ix_letters_subject", "kind", "subject_type", "subject_id", "id"),
+        # At most one letter of a kind stands for a subject at a time, whatever the code does.
+        Index("uq_letters_one_valid", "kind", "subject_type", "subject_id", unique=True,
+              sqlite_where=text("status = 'valid'"), postgresql_where=text("status = 'valid'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -37,7 +37,7 @@ def test_hostile_profile_and_conference_fields_stay_text(app, client, login, app
     db.session.commit()  # the letterhead settings were just created with their defaults
     assert fetcher.refused == [] and all(url.startswith("data:") for url in fetcher.requests)
 
-    response = client.get(f"/letters/visa_support/{application.id}")
+    response = client.post(f"/letters/visa_support/{application.id}/issue", follow_redirects=True)
     served = response.data
     response.close()
     for raw in (pdf, served):

@@ -44,7 +44,7 @@ def test_an_admin_sets_the_letterhead_and_new_letters_use_it(client, login, make
     assert db.session.scalars(select(AuditEvent.action).where(AuditEvent.subject_type == "organisation_settings")
                               ).all() == ["organisation_updated"]
 
-    response = client.get(f"/letters/visa_support/{application.id}")
+    response = client.post(f"/letters/visa_support/{application.id}/issue", follow_redirects=True)
     pdf = response.data
     response.close()
     text = pdf_text(pdf)
@@ -80,3 +80,4 @@ def test_without_the_applications_module_there_is_no_visa_letter(client, login, 
     application = approved_application()
     login(application.doctor)
     assert client.get(f"/letters/visa_support/{application.id}").status_code == 404
+    assert client.post(f"/letters/visa_support/{application.id}/issue").status_code == 404
