@@ -15,6 +15,8 @@ class RefusedChange(ValueError):
 
 
 def set_roles(user: User, roles: set[str], *, by: User) -> bool:
+    """Give the account exactly ``roles``: the one place a role is granted or taken away,
+    recorded on the user's history with the roles before and after."""
     before = user.roles
     if before == roles:
         return False
@@ -22,7 +24,8 @@ def set_roles(user: User, roles: set[str], *, by: User) -> bool:
         raise RefusedChange("own-admin")
     user.set_roles(roles)
     audit.record("roles_changed", user, actor=by, details={
-        "added": sorted(roles - before), "removed": sorted(before - roles)})
+        "added": sorted(roles - before), "removed": sorted(before - roles),
+        "before": sorted(before), "after": sorted(roles)})
     queue_mail(user, "roles_changed", roles=sorted(roles))
     db.session.commit()
     return True

@@ -9,7 +9,7 @@ import datetime as dt
 from typing import Any
 
 import click
-from flask import Blueprint, Flask, current_app, url_for
+from flask import Blueprint, Flask
 from flask.cli import with_appcontext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -19,6 +19,7 @@ from ...hookspecs import hookimpl
 from ...models import Application
 from ...modules import DashboardCard, NavEntry
 from ...permissions import has_role
+from ...urls import external_url
 
 ROLES = ("doctor", "staff")
 IN_PROGRESS = ("draft", "submitted", "changes_requested", "approved")
@@ -85,7 +86,6 @@ def remind_command(today: dt.datetime | None) -> None:
     from . import services
 
     day = today.date() if today else dt.date.today()
-    with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
-        sent = services.send_report_reminders(
-            day, lambda application: url_for("applications.report", application_id=application.id, _external=True))
+    sent = services.send_report_reminders(
+        day, lambda application: external_url("applications.report", application_id=application.id))
     click.echo(f"report reminders sent: {sent}")

@@ -21,7 +21,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from ...forms import MultiCheckboxField, VersionedForm, strip, whole_minor_units
+from ...forms import MultiCheckboxField, VersionedForm, strip, website_field, whole_minor_units
 from ...labels import BUDGET_CATEGORY_LABELS
 from ...models import BUDGET_CATEGORIES, DOCUMENT_KINDS, PARTICIPATION, SHARING_METHODS
 from ...money import CURRENCIES, MAX_AMOUNT, from_minor, to_minor
@@ -79,7 +79,7 @@ class ApplicationForm(FlaskForm):
     new_conference_country = StringField(_l("Country"), validators=[Optional(), Length(max=100)], filters=[strip])
     new_conference_start = DateField(_l("First day"), validators=[Optional()], render_kw={"type": "date"})
     new_conference_end = DateField(_l("Last day"), validators=[Optional()], render_kw={"type": "date"})
-    new_conference_website = StringField(_l("Website"), validators=[Optional(), Length(max=300)], filters=[strip])
+    new_conference_website = website_field()
 
     purpose = TextAreaField(_l("Why do you want to attend?"), filters=[strip], validators=[
         DataRequired(_l("Tell us why you want to attend.")), Length(max=5000)])

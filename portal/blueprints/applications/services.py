@@ -15,13 +15,13 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import FileStorage
 
 from ... import audit, storage
+from ...duties import ensure_not_beneficiary
 from ...extensions import db
 from ...mail import queue_mail
 from ...models import (
@@ -36,6 +36,7 @@ from ...models import (
 )
 from ...models.types import utcnow
 from ...money import to_base_minor
+from ...urls import external_url
 
 # action: (states it may start from, state it leads to)
 TRANSITIONS = {
@@ -62,6 +63,21 @@ class IllegalTransition(Exception):
         self.message = _l("This application is “%(state)s”, so that is no longer possible.",
                           state=audit.state_label(application.status))
         super().__init__(f"{action} from {application.status}")
+
+
+class OwnApplication(IllegalTransition):
+    """The person deciding is the one the application is for; nothing was changed."""
+
+    def __init__(self, message: Any) -> None:
+        # A refusal of this kind, so every view that says why a transition failed says this too,
+        # but it is about who decides, not about the state.
+        self.message = message
+        Exception.__init__(self, str(message))
+
+
+def _ensure_not_beneficiary(application: Application, by: User) -> None:
+    ensure_not_beneficiary(application, by, OwnApplication,
+                           _l("This is your own application: another member of staff must decide it."))
 
 
 class DecisionConflict(Exception):
@@ -98,7 +114,7 @@ def _move(application: Application, action: str, *, by: User, version: int | Non
     audit.record(f"application_{action}", application, actor=by, from_state=from_state, to_state=to_state,
                  note=note, details=details)
     queue_mail(application.doctor, "application_status", application=application, state=to_state, note=note,
-               link=url_for("applications.detail", application_id=application.id, _external=True))
+               link=external_url("applications.detail", application_id=application.id))
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -183,6 +199,7 @@ def _decide(application: Application, action: str, *, by: User, version: int | N
 @guarded
 def approve(application: Application, amounts: Lines, *, by: User, version: int | None) -> None:
     """Approve with an amount per requested category (prefilled with the request)."""
+    _ensure_not_beneficiary(application, by)
     _check(application, "approve", version)
     for line in application.budget_lines:
         amount, currency = amounts.get(line.category, (0, line.requested_currency))
@@ -193,17 +210,20 @@ def approve(application: Application, amounts: Lines, *, by: User, version: int 
 
 @guarded
 def request_changes(application: Application, comment: str, *, by: User, version: int | None) -> None:
+    _ensure_not_beneficiary(application, by)
     _decide(application, "request_changes", by=by, version=version, note=comment)
 
 
 @guarded
 def decline(application: Application, reason: str, *, by: User, version: int | None) -> None:
+    _ensure_not_beneficiary(application, by)
     _decide(application, "decline", by=by, version=version, note=reason)
 
 
 @guarded
 def cancel(application: Application, reason: str, *, by: User, version: int | None) -> None:
     """Cancel an approved application; its approved amounts stop counting as committed."""
+    _ensure_not_beneficiary(application, by)
     _decide(application, "cancel", by=by, version=version, note=reason)
 
 
@@ -212,7 +232,7 @@ def add_comment(application: Application, body: str, *, internal: bool, by: User
     application.comments.append(comment)
     if not internal and by.id != application.beneficiary_id:
         queue_mail(application.doctor, "application_comment", application=application, comment=body,
-                   link=url_for("applications.detail", application_id=application.id, _external=True))
+                   link=external_url("applications.detail", application_id=application.id))
     db.session.commit()
     return comment
 
@@ -281,6 +301,7 @@ def submit_report(application: Application, values: dict[str, Any], certificate:
 
 @guarded
 def accept_report(application: Application, *, by: User, version: int | None) -> None:
+    _ensure_not_beneficiary(application, by)
     report = application.report
     if report is None or report.status != "submitted":
         raise IllegalTransition(application, "accept_report")
@@ -289,6 +310,7 @@ def accept_report(application: Application, *, by: User, version: int | None) ->
 
 
 def return_report(application: Application, comment: str, *, by: User) -> None:
+    _ensure_not_beneficiary(application, by)
     report = application.report
     if application.status != "approved" or report is None or report.status != "submitted":
         raise IllegalTransition(application, "return_report")
@@ -296,7 +318,7 @@ def return_report(application: Application, comment: str, *, by: User) -> None:
     application.comments.append(ApplicationComment(author_id=by.id, author_name=by.name, body=comment))
     audit.record("report_returned", application, actor=by, note=comment)
     queue_mail(application.doctor, "report_returned", application=application, comment=comment,
-               link=url_for("applications.report", application_id=application.id, _external=True))
+               link=external_url("applications.report", application_id=application.id))
     db.session.commit()
 
 

@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from ... import audit, permissions, storage
+from ...duties import is_beneficiary
 from ...extensions import db, htmx
 from ...models import BUDGET_CATEGORIES, Application, ApplicationDocument, Clinic, Conference, User
 from ...models.types import utcnow
@@ -266,6 +267,11 @@ def _history(application: Application) -> list[dict[str, Any]]:
     return sorted(entries, key=lambda entry: entry["at"])
 
 
+def _decides(application: Application) -> bool:
+    """Staff decide, except on their own application (the services refuse it too)."""
+    return is_staff(current_user) and not is_beneficiary(application, current_user)
+
+
 def decision_forms(application: Application) -> dict[str, Any]:
     """The staff forms for one application, prefixed so that many can share a page."""
     prefix = f"a{application.id}"
@@ -305,7 +311,7 @@ def _detail_page(application: Application, **forms: Any) -> str:
         "comment_form": forms.get("comment_form") or CommentForm(),
         "visa_form": forms.get("visa_form") or VisaForm(formdata=None, data={
             "appointment_on": application.visa_appointment_on, "outcome": application.visa_outcome or ""}),
-        "forms": forms.get("decision") or (decision_forms(application) if is_staff(current_user) else {}),
+        "forms": forms.get("decision") or (decision_forms(application) if _decides(application) else {}),
     }
     return render_template("applications/detail.html", **context)
 
@@ -395,7 +401,8 @@ def _decision(application_id: int, form_class: type, decide: Any, message: str) 
         except (services.DecisionConflict, services.IllegalTransition) as exc:
             db.session.rollback()
             db.session.refresh(application)
-            if not htmx:
+            # htmx swaps no 409 answer, so the error box (portal.js) says why this was refused
+            if not htmx or isinstance(exc, services.OwnApplication):
                 abort(409, description=str(exc.message))
             return _row(application, message=str(exc.message), conflict=True), 409
         if not htmx:

@@ -8,14 +8,17 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app, url_for
+from cryptography.fernet import InvalidToken
+from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy.exc import IntegrityError
 
 from ... import audit
 from ...extensions import db
 from ...mail import queue_mail
 from ...models import User
-from ...models.types import utcnow
+from ...models.types import field_cipher, utcnow
+from ...urls import external_url
 
 
 @lru_cache(maxsize=4)
@@ -26,10 +29,6 @@ def _hasher_for(params: tuple[tuple[str, int], ...]) -> PasswordHasher:
 def _hasher() -> PasswordHasher:
     """argon2id; ``PASSWORD_HASH_PARAMS`` may tune it (the defaults are the library's advice)."""
     return _hasher_for(tuple(sorted((current_app.config.get("PASSWORD_HASH_PARAMS") or {}).items())))
-
-
-class EmailTaken(ValueError):
-    pass
 
 
 def hash_password(password: str) -> str:
@@ -63,16 +62,50 @@ def _dummy_hash(hasher: PasswordHasher) -> str:
     return hasher.hash("not-a-real-password")
 
 
-def register_doctor(name: str, email: str, password: str, language: str) -> User:
-    if User.by_email(email):
-        raise EmailTaken(email)
-    user = User(name=name, email=email.lower(), password_hash=hash_password(password),
-                preferred_language=language)
+REGISTRATION_MAX_AGE = 24 * 3600
+
+
+def start_registration(name: str, email: str, password: str, language: str) -> None:
+    """E-mail the address a link that creates the account, or — if it already has one — a
+    note to its owner. The person registering is told the same either way, so the page
+    never reveals who has an account; the password is hashed either way, so neither does
+    the time it takes."""
+    email = email.strip().lower()
+    password_hash = hash_password(password)
+    existing = User.by_email(email)
+    if existing is not None:
+        queue_mail(existing, "registration_existing", login_url=external_url("auth.login"),
+                   reset_url=external_url("auth.forgot_password"))
+        audit.record("registration_attempted", existing, actor=None)
+    else:
+        sealed_hash = field_cipher().encrypt(password_hash.encode()).decode()  # never readable from the link
+        token = _reset_serializer("registration").dumps({"n": name, "e": email, "l": language, "p": sealed_hash})
+        queue_mail(email, "registration_confirm", language=language, name=name,
+                   link=external_url("auth.confirm_registration", token=token), hours=REGISTRATION_MAX_AGE // 3600)
+    db.session.commit()
+
+
+def finish_registration(token: str) -> User | None:
+    """Create the doctor's account from an e-mailed link; None if the link is not valid,
+    has expired or was used already (the address has an account)."""
+    try:
+        payload: dict[str, Any] = _reset_serializer("registration").loads(token, max_age=REGISTRATION_MAX_AGE)
+        password_hash = field_cipher().decrypt(payload["p"].encode()).decode()
+    except (BadSignature, InvalidToken, KeyError, TypeError, AttributeError):
+        return None
+    if User.by_email(payload["e"]) is not None:
+        return None
+    user = User(name=payload["n"], email=payload["e"], password_hash=password_hash,
+                preferred_language=payload.get("l") or "en")
     user.set_roles({"doctor"})
     db.session.add(user)
     audit.record("account_registered", user, actor=user, to_state="active")
-    queue_mail(user, "welcome", login_url=url_for("auth.login", _external=True))
-    db.session.commit()
+    queue_mail(user, "welcome", login_url=external_url("auth.login"))
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same link opened twice at once: the first one made it
+        db.session.rollback()
+        return None
     return user
 
 
@@ -129,7 +162,7 @@ def request_password_reset(email: str) -> None:
     user = User.by_email(email)
     if user is None or not user.active:
         return
-    link = url_for("auth.reset_password", token=password_reset_token(user), _external=True)
+    link = external_url("auth.reset_password", token=password_reset_token(user))
     minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
     queue_mail(user, "password_reset", reset_url=link, minutes=minutes)
     audit.record("password_reset_requested", user, actor=user)
@@ -163,17 +196,19 @@ def _blank_to_none(value: Any) -> Any:
 
 
 def invite(name: str, email: str, role: str, *, by: User) -> User:
-    """Create an account for someone staff invite (an expert) and e-mail a one-time link,
-    valid for seven days, to choose a password. An existing account gains the role."""
+    """Create an account with ``role`` for someone staff invite (an expert) and e-mail a
+    one-time link, valid for seven days, to choose a password. An existing account comes back
+    as it is, its roles untouched (only an administrator grants a role); it is sent the link
+    again if it has no password yet."""
     user = User.by_email(email)
     if user is None:
         user = User(name=name, email=email.lower(), password_hash=None, preferred_language="en")
+        user.set_roles({role})
         db.session.add(user)
         audit.record("account_invited", user, actor=by, to_state="active", details={"role": role})
-    user.set_roles(user.roles | {role})
     db.session.flush()
     if not user.password_hash:
-        link = url_for("auth.accept_invitation", token=password_reset_token(user, "invitation"), _external=True)
+        link = external_url("auth.accept_invitation", token=password_reset_token(user, "invitation"))
         queue_mail(user, "invitation", link=link, days=INVITATION_MAX_AGE // 86400, inviter=by.name)
     return user
 

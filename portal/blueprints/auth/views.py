@@ -32,17 +32,28 @@ def _login_account_key() -> str:
 def register() -> Response | tuple[str, int] | str:
     form = RegisterForm()
     if form.validate_on_submit():
-        try:
-            user = services.register_doctor(form.name.data, form.email.data, form.password.data,
-                                            language=current_language())
-        except services.EmailTaken:
-            form.email.errors.append(
-                _("An account with this e-mail address already exists. Sign in or reset your password."))
-        else:
-            login_user(user)
-            flash(_("Welcome! Your account is ready. Please complete your profile."), "success")
-            return redirect(url_for("auth.profile"), code=303)
+        services.start_registration(form.name.data, form.email.data, form.password.data,
+                                    language=current_language())
+        # The same words whether or not the address has an account (see start_registration).
+        flash(_("We have sent a message to %(email)s. Open the link in it to finish creating your account "
+                "(if the address already has an account, the message says how to sign in).",
+                email=form.email.data.strip().lower()), "info")
+        return redirect(url_for("auth.login"), code=303)
     return form_page("auth/register.html", form)
+
+
+@bp.get("/register/<token>")
+@allow(PUBLIC)
+def confirm_registration(token: str) -> Response | tuple[str, int]:
+    """The e-mailed link: the account is created now, and its owner signed in."""
+    user = services.finish_registration(token)
+    if user is None:
+        return render_template("auth/registration_invalid.html"), 410
+    logout_user()
+    login_user(user)
+    session.pop("lang", None)
+    flash(_("Welcome! Your account is ready. Please complete your profile."), "success")
+    return redirect(url_for("auth.profile"), code=303)
 
 
 @bp.route("/login", methods=["GET", "POST"])

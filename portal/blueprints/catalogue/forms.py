@@ -5,9 +5,9 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, StringField, TextAreaField, URLField
-from wtforms.validators import URL, DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from ...forms import strip
+from ...forms import strip, website_field
 
 
 def text(label: Any, max_length: int, required: Any = None, area: bool = False) -> StringField:
@@ -18,8 +18,7 @@ def text(label: Any, max_length: int, required: Any = None, area: bool = False) 
 
 
 def website() -> URLField:
-    return URLField(_l("Website"), description=_l("Optional."), filters=[strip], validators=[
-        Optional(), URL(message=_l("Enter a full web address, starting with https://.")), Length(max=300)])
+    return website_field(description=_l("Optional."))
 
 
 def day(label: Any, required: Any) -> DateField:

@@ -8,7 +8,6 @@ job and thanks nobody twice.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from collections.abc import Callable, Iterable, Iterator
@@ -26,7 +25,9 @@ from sqlalchemy.orm import selectinload, undefer
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ... import audit
-from ...extensions import FORMAT_LOCALES, begin_writing, db
+from ...duties import ensure_not_beneficiary
+from ...exports import SafeCsvWriter
+from ...extensions import FORMAT_LOCALES, begin_writing, db, lock_for_update, lock_row
 from ...letters import PdfPool, issue_many, letter_kind, organisation
 from ...mail import queue_mail
 from ...models import (
@@ -121,7 +122,11 @@ def change_donation(donation: Donation, *, by: User) -> None:
     if not donation.pending:
         raise DonorError(_("This gift has been acknowledged: its letter stands as sent."))
     with db.session.no_autoflush:
-        allocated = donation.allocated
+        # An allocation being made at this moment locks the gift too: one waits for the other,
+        # and the allocated total is counted as committed, not as loaded.
+        lock_row(Donation, donation.id)
+        allocated = db.session.scalar(select(func.coalesce(func.sum(DonationAllocation.amount), 0))
+                                      .where(DonationAllocation.donation_id == donation.id))
     if allocated and (currency_changed or made_unrestricted):
         raise DonorError(_("Part of this gift is allocated: remove the allocations before changing its currency "
                            "or its restriction."))
@@ -379,10 +384,10 @@ def allocated_in_base(item: FundedItem, rates: dict[str, Any]) -> int | None:
 
 def allocate(donation: Donation, item: FundedItem, amount: int, *, by: User) -> DonationAllocation:
     """Assign part of a restricted gift to a funded item, within the gift and the item's budget."""
+    ensure_not_beneficiary(item, by, DonorError, _("This is for you, so someone else must allocate gifts to it."))
     # Two staff allocating at once: the second waits here and then sees the first's allocation.
-    begin_writing()
-    db.session.execute(select(Donation.id).where(Donation.id == donation.id).with_for_update())
-    db.session.execute(select(FundedItem.id).where(FundedItem.id == item.id).with_for_update())
+    donation = lock_for_update(Donation, donation.id)
+    item = lock_for_update(FundedItem, item.id)
     db.session.refresh(donation, ["allocations"])
     refusal = _allocation_refusal(donation, item, amount)
     if refusal:
@@ -493,7 +498,7 @@ def hmrc_rows(donations: list[Donation]) -> Iterator[list[str]]:
 
 def hmrc_csv(donations: list[Donation]) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = SafeCsvWriter(out, lineterminator="\r\n")
     writer.writerow(HMRC_COLUMNS)
     writer.writerows(hmrc_rows(donations))
     return out.getvalue()

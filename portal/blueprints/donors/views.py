@@ -328,7 +328,6 @@ def batch_post_pdf(batch_id: int) -> Response:
         abort(404)
     response = Response(services.merged_pdf(letters), mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="thanks-by-post-batch-{found.id}.pdf"'
-    response.headers["Cache-Control"] = "private, no-store"
     return response
 
 
@@ -395,7 +394,6 @@ def gift_aid() -> tuple[str, int] | str | Response:
             response = Response(services.hmrc_csv(donations), mimetype="text/csv")
             response.headers["Content-Disposition"] = (
                 f'attachment; filename="gift-aid-{form.start.data:%Y%m%d}-{form.end.data:%Y%m%d}.csv"')
-            response.headers["Cache-Control"] = "private, no-store"
             return response
     elif not request.args:
         today = dt.date.today()  # from the first of last month to today

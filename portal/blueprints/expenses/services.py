@@ -16,7 +16,6 @@ from decimal import Decimal, InvalidOperation
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
@@ -24,7 +23,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import FileStorage
 
 from ... import audit, storage
-from ...extensions import db
+from ...duties import ensure_not_beneficiary
+from ...extensions import db, lock_for_update
 from ...labels import budget_category_label
 from ...mail import queue_mail
 from ...models import (
@@ -39,6 +39,7 @@ from ...models import (
 )
 from ...models.types import utcnow
 from ...money import base_currency, rate_for, rates_on, to_base_minor
+from ...urls import external_url
 
 # Funded items money may be claimed against: approved applications, confirmed visits.
 CLAIMABLE_STATES = ("approved", "completed", "confirmed")
@@ -175,7 +176,7 @@ def submit_claim(claim: ExpenseClaim, *, by: User) -> None:
 
 
 def _claim_link(claim: ExpenseClaim) -> str:
-    return url_for("expenses.claim", claim_id=claim.id, _external=True)
+    return external_url("expenses.claim", claim_id=claim.id)
 
 
 # Decisions on lines -----------------------------------------------------------------------
@@ -218,12 +219,29 @@ def category_usage(item: FundedItem, category: str, *, excluding: ExpenseLine | 
     return cap, int(used or 0)
 
 
+def _ensure_not_own(line: ExpenseLine, by: User, message: Any) -> None:
+    """Nobody decides on a line they claimed, or one for an item they benefit from."""
+    if line.claim.claimant_id == by.id:
+        raise ExpenseError(message)
+    ensure_not_beneficiary(line.claim.funded_item, by, ExpenseError, message)
+
+
+def _lock_items(lines: list[ExpenseLine]) -> None:
+    """Take the funded items of these lines (in id order, so two callers cannot deadlock)
+    and re-read the lines: what they and the items' totals hold is now what others committed."""
+    for item_id in sorted({line.claim.funded_item_id for line in lines}):
+        lock_for_update(FundedItem, item_id)
+    for line in lines:
+        db.session.refresh(line)
+
+
 @guarded
 def approve_line(line: ExpenseLine, *, by: User, version: int | None, override_reason: str | None = None) -> None:
+    _ensure_not_own(line, by, _l("You cannot approve your own claim."))
+    # Approvals on one item take turns, so each counts what the one before it approved.
+    _lock_items([line])
     _check_version(line, version)  # before pricing the line changes its version
     _check_state(line, "approve")
-    if line.claim.claimant_id == by.id:
-        raise ExpenseError(_l("You cannot approve your own claim."))
     if line.rate is None:
         price_line(line)  # a rate may have been added since
         if line.rate is None:
@@ -258,12 +276,14 @@ def _decide(line: ExpenseLine, action: str, *, by: User, version: int | None, no
 
 @guarded
 def reject_line(line: ExpenseLine, reason: str, *, by: User, version: int | None) -> None:
+    _ensure_not_own(line, by, _l("You cannot decide on your own claim."))
     line.reject_reason = reason
     _decide(line, "reject", by=by, version=version, note=reason)
 
 
 @guarded
 def query_line(line: ExpenseLine, question: str, *, by: User, version: int | None) -> None:
+    _ensure_not_own(line, by, _l("You cannot decide on your own claim."))
     line.question = question
     _decide(line, "query", by=by, version=version, note=question)
 
@@ -292,10 +312,10 @@ def pay(lines: list[ExpenseLine], *, paid_on: dt.date, method: str, reference: s
     payees = {line.claim.claimant_id for line in lines}
     if len(payees) != 1:
         raise ExpenseError(_l("One payment goes to one claimant."))
+    _lock_items(lines)  # the lines as they are now, not as the page saw them
     for line in lines:
         _check_state(line, "pay")  # every line before anything is written
-        if line.claim.claimant_id == by.id:
-            raise ExpenseError(_l("You cannot pay your own claim."))
+        _ensure_not_own(line, by, _l("You cannot pay your own claim."))
         if line.decided_by_id == by.id:
             raise ExpenseError(_l("You approved one of these lines, so someone else must pay it."))
     total = sum(line.amount_gbp or 0 for line in lines)
@@ -322,6 +342,8 @@ def pay(lines: list[ExpenseLine], *, paid_on: dt.date, method: str, reference: s
 def record_direct_cost(item: FundedItem, values: dict[str, Any], invoice: FileStorage | None, *,
                        by: User) -> ExpenseLine:
     """A cost the charity paid itself (say, a registration fee to the organiser): spent at once."""
+    ensure_not_beneficiary(item, by, ExpenseError, _l("This is for you, so someone else must record its costs."))
+    item = lock_for_update(FundedItem, item.id)  # it counts in the totals that approvals check
     claim = ExpenseClaim(funded_item=item, claimant_id=by.id, direct=True, submitted_at=utcnow())
     line = ExpenseLine(status="paid", decided_by_id=by.id, decided_at=utcnow(), **values)
     price_line(line)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from typing import Any
@@ -18,6 +17,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from wtforms import SelectChoice
 
 from ... import permissions, storage
+from ...exports import SafeCsvWriter
 from ...extensions import db, htmx
 from ...labels import budget_category_label
 from ...models import (
@@ -304,7 +304,8 @@ def _decide(line_id: int, form_class: type, decide: Any, message: str) -> BaseRe
             if isinstance(exc, services.NeedsOverride):  # the form stays open, with what was typed
                 form.override_reason.errors = [str(exc.message)]
             forms = {**decision_forms(line, form.next.data), key: form}
-            return _row(line, forms, message=str(exc.message), error=True, open_form=key), exc.status
+            # 422 whatever the refusal: htmx swaps it, so the row shows the message in place.
+            return _row(line, forms, message=str(exc.message), error=True, open_form=key), INVALID
         if not htmx:
             flash(message, "success")
             return redirect(safe_next(form.next.data, "expenses.queue"), code=303)
@@ -351,7 +352,7 @@ CSV_COLUMNS = ("line", "claim", "claimant", "funded_item", "category", "date", "
 def export() -> Response:
     """The queue's lines with its filters, for the accounts; a total row closes the file."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = SafeCsvWriter(out)
     writer.writerow(CSV_COLUMNS)
     total = 0
     for line in db.session.scalars(lines_query(_filters())).unique():

@@ -8,14 +8,15 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.exc import StaleDataError
 
 from ... import audit
+from ...duties import ensure_not_beneficiary
 from ...extensions import db
 from ...mail import queue_mail
 from ...models import BudgetLine, Clinic, ExpertVisit, User, VisitActivity
+from ...urls import external_url
 from ..auth.services import invite
 
 TRANSITIONS = {
@@ -53,7 +54,7 @@ def guarded(change: F) -> F:
 
 
 def _link(visit: ExpertVisit) -> str:
-    return url_for("expert_visits.detail", visit_id=visit.id, _external=True)
+    return external_url("expert_visits.detail", visit_id=visit.id)
 
 
 def _set_budget(visit: ExpertVisit, lines: dict[str, tuple[int, str]]) -> None:
@@ -74,13 +75,17 @@ def _set_budget(visit: ExpertVisit, lines: dict[str, tuple[int, str]]) -> None:
 @guarded
 def create_visit(values: dict[str, Any], lines: dict[str, tuple[int, str]], *, expert: User | None,
                  new_expert: tuple[str, str] | None, by: User) -> ExpertVisit:
-    """Plan a visit for an existing expert, or invite a new one by name and e-mail."""
+    """Plan a visit for an existing expert, or invite a new one by name and e-mail. Planning
+    never grants a role: an account that is not an expert's is refused until an administrator
+    makes it one, and nobody plans a visit for themselves."""
     if expert is None:
         if new_expert is None:
             raise VisitError(_l("Choose the expert, or give a new expert's name and e-mail."))
+        existing = User.by_email(new_expert[1])
+        if existing is not None:
+            _check_expert(existing, by=by)  # before an invitation is sent again
         expert = invite(new_expert[0], new_expert[1], "expert", by=by)
-    elif "expert" not in expert.roles:
-        expert.set_roles(expert.roles | {"expert"})
+    _check_expert(expert, by=by)
     visit = ExpertVisit(status="planned", beneficiary=expert, **values)
     _set_budget(visit, lines)
     db.session.add(visit)
@@ -91,9 +96,24 @@ def create_visit(values: dict[str, Any], lines: dict[str, tuple[int, str]], *, e
     return visit
 
 
+def _check_expert(expert: User, *, by: User) -> None:
+    if expert.id == by.id:
+        raise VisitError(_l("You cannot plan a visit for yourself: another member of staff must plan it."))
+    if "expert" not in expert.roles:
+        raise VisitError(_l("%(email)s already has an account, without the expert role. An administrator must "
+                            "give that account the expert role first, on its page under Users.", email=expert.email))
+
+
+def _ensure_not_the_expert(visit: ExpertVisit, by: User) -> None:
+    """The visit's expert neither decides on it nor records what it achieved."""
+    ensure_not_beneficiary(visit, by, VisitError,
+                           _l("You are the expert on this visit, so another member of staff must do this."))
+
+
 @guarded
 def update_visit(visit: ExpertVisit, values: dict[str, Any], lines: dict[str, tuple[int, str]], *,
                  by: User, version: int | None) -> None:
+    _ensure_not_the_expert(visit, by)
     if version is not None and version != visit.version:
         raise VisitError(_l("Someone else changed this visit at the same moment. Reload to see it."))
     if visit.status in ("completed", "cancelled"):
@@ -114,6 +134,7 @@ def update_visit(visit: ExpertVisit, values: dict[str, Any], lines: dict[str, tu
 
 @guarded
 def move(visit: ExpertVisit, action: str, *, by: User, version: int | None, note: str | None = None) -> None:
+    _ensure_not_the_expert(visit, by)
     allowed_from, to_state = TRANSITIONS[action]
     if version is not None and version != visit.version:
         raise VisitError(_l("Someone else changed this visit at the same moment. Reload to see it."))
@@ -182,6 +203,7 @@ def shift_activity(visit: ExpertVisit, activity: VisitActivity, step: int, *, by
 
 @guarded
 def record_outcomes(visit: ExpertVisit, values: dict[str, Any], *, by: User) -> None:
+    _ensure_not_the_expert(visit, by)
     if visit.status not in ("confirmed", "completed"):
         raise VisitError(_l("Outcomes are recorded once the visit is confirmed."))
     for key, value in values.items():

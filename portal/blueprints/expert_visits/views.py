@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from wtforms import SelectChoice
 
 from ... import audit, permissions
+from ...duties import is_beneficiary
 from ...extensions import db, htmx
 from ...models import ExpertVisit, User, UserRole, VisitActivity
 from ...permissions import allow, is_staff
@@ -79,8 +80,9 @@ def new() -> BaseResponse | tuple[str, int] | str:
         values = {name: getattr(form, name).data for name in VisitForm.DETAIL_FIELDS}
         try:
             visit = services.create_visit(values, form.lines(), expert=expert, new_expert=new_expert, by=_me())
-        except services.VisitError as exc:
-            abort(409, description=str(exc.message))
+        except services.VisitError as exc:  # said beside the expert it is about
+            (form.expert_id if expert is not None else form.new_expert_email).errors.append(str(exc.message))
+            return form_page("expert_visits/form.html", form, visit=None)
         flash(_("Visit planned. The expert has been e-mailed."), "success")
         return redirect(url_for("expert_visits.detail", visit_id=visit.id), code=303)
     return form_page("expert_visits/form.html", form, visit=None)
@@ -115,7 +117,9 @@ def _detail_context(visit: ExpertVisit, **extra: Any) -> dict[str, Any]:
             "outcomes_form": extra.pop("outcomes_form", None) or OutcomesForm(obj=visit),
             "edit_form_for": lambda activity: ActivityForm(prefix=f"a{activity.id}", formdata=None, obj=activity),
             "events": audit.timeline(visit) if is_staff(current_user) else [], "editable":
-            is_staff(current_user) and visit.status in ("planned", "confirmed"), **extra}
+            is_staff(current_user) and visit.status in ("planned", "confirmed"),
+            # the expert on the visit is not offered the decisions on it, even as staff
+            "decides": is_staff(current_user) and not is_beneficiary(visit, current_user), **extra}
 
 
 @bp.get("/<int:visit_id>")
