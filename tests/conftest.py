@@ -22,7 +22,8 @@ from werkzeug.serving import make_server
 from portal import create_app
 from portal.extensions import db
 
-pytest_plugins = ["tests.fixtures.factories", "tests.fixtures.smtp"]
+pytest_plugins = ["tests.fixtures.factories", "tests.fixtures.smtp", "tests.fixtures.redis_server",
+                  "tests.fixtures.concurrency"]
 
 POSTGRES_URL = os.environ.get("PORTAL_TEST_DATABASE_URL")
 IN_CI = os.environ.get("CI", "").lower() == "true"

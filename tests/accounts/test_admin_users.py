@@ -41,7 +41,8 @@ def test_admin_changes_roles_with_audit_and_mail(client, login, make_user):
     assert response.status_code == 303
     assert db.session.get(User, doctor.id).roles == {"doctor", "staff"}
     event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "roles_changed")).one()
-    assert event.actor_id == admin.id and event.details == {"added": ["staff"], "removed": []}
+    assert event.actor_id == admin.id and event.subject_type == "users" and event.subject_id == doctor.id
+    assert event.details == {"added": ["staff"], "removed": [], "before": ["doctor"], "after": ["doctor", "staff"]}
     mail = db.session.scalars(select(OutboxMessage)).one()
     assert mail.recipient == doctor.email and "Staff" in mail.body_text
     page = client.get(f"/admin/users/{doctor.id}").get_data(as_text=True)

@@ -11,7 +11,7 @@ from portal.models import OutboxMessage
 
 
 def reset_link(message: OutboxMessage) -> str:
-    match = re.search(r"http://localhost(/password/reset/\S+)", message.body_text)
+    match = re.search(r"http://127\.0\.0\.1:5000(/password/reset/\S+)", message.body_text)
     assert match, message.body_text
     return match.group(1)
 

@@ -40,7 +40,8 @@ def test_a_second_demo_run_keeps_the_data(app, runner):
     assert db.session.scalar(select(func.count()).select_from(User)) == users
 
 
-@pytest.mark.parametrize("config_overrides", [{"ENV": "production"}])
+@pytest.mark.parametrize("config_overrides", [{"ENV": "production", "BASE_URL": "https://portal.example.org",
+                                                  "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:1/0"}])
 def test_demo_refuses_to_run_in_production(app, runner):
     result = runner.invoke(args=["demo"])
     assert result.exit_code != 0 and "production" in result.output

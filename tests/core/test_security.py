@@ -65,7 +65,8 @@ def test_session_cookie_is_httponly_and_samesite(client, make_user):
 
 
 def test_production_sends_cookies_only_over_https(make_app):
-    app = make_app(ENV="production", SECRET_KEY="a-long-configured-production-secret")
+    app = make_app(ENV="production", SECRET_KEY="a-long-configured-production-secret",
+                   BASE_URL="https://portal.example.org", RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0")
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["REMEMBER_COOKIE_SECURE"] is True
 

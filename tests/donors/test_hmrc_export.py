@@ -136,3 +136,15 @@ def test_the_claim_is_for_staff_only(client, login, make_user, claim):
     assert client.get(f"/donors/gift-aid?{PERIOD}&format=csv").status_code == 302  # to the login page
     login(make_user(roles=["doctor"]))
     assert client.get(f"/donors/gift-aid?{PERIOD}&format=csv").status_code == 403
+
+
+def test_a_donor_name_that_is_a_formula_reaches_the_schedule_as_text(client, login, staff, make_donor, make_donation):
+    donor = make_donor(declared_on=dt.date(2024, 1, 1), title="Mr", first_name="=HYPERLINK(\"http://x\")",
+                       last_name="@SUM(A1)", house="+44", postcode="SW1A 1AA")
+    make_donation(donor, 2500, START)
+    login(staff)
+    response = client.get(f"/donors/gift-aid?{PERIOD}&format=csv")
+    assert response.headers["Cache-Control"] == "private, no-store"
+    [row] = csv_rows(response)[1:]
+    assert row[1:4] == ["'=HYPERLINK(\"http://x\")", "'@SUM(A1)", "'+44"]
+    assert row[-1] == "25.00"

@@ -187,7 +187,7 @@ def test_the_impact_statement_names_the_place_but_not_the_doctor(client, login, 
     gift = make_donation(donor, 50000)
     services.allocate(gift, funded_place, 30000, by=staff)
     login(staff)
-    response = client.get(f"/letters/donor_impact/{donor.id}")
+    response = client.post(f"/letters/donor_impact/{donor.id}/issue", follow_redirects=True)
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     text = flat(response.data)
     assert "What your gifts made possible" in text and "Dear Mrs Smith," in text
@@ -199,7 +199,8 @@ def test_the_impact_statement_names_the_place_but_not_the_doctor(client, login, 
 
     assert client.get(f"/letters/donor_impact/{donor.id}").data == response.data  # nothing changed: the same letter
     services.allocate(gift, funded_place, 10000, by=staff)
-    newer = client.get(f"/letters/donor_impact/{donor.id}")
+    assert "Issue an updated letter" in client.get(f"/letters/donor_impact/{donor.id}").get_data(as_text=True)
+    newer = client.post(f"/letters/donor_impact/{donor.id}/issue", follow_redirects=True)
     assert "£300.00, £100.00" in flat(newer.data)
     letters = db.session.scalars(select(Letter).where(Letter.kind == "donor_impact").order_by(Letter.id)).all()
     assert [item.status for item in letters] == ["superseded", "valid"]
@@ -209,7 +210,7 @@ def test_the_impact_statement_in_russian(client, login, staff, make_donor, make_
     donor = make_donor(language="ru", first_name="Иван", last_name="Петров")
     services.allocate(make_donation(donor, 50000), funded_place, 30000, by=staff)
     login(staff)
-    text = flat(client.get(f"/letters/donor_impact/{donor.id}").data)
+    text = flat(client.post(f"/letters/donor_impact/{donor.id}/issue", follow_redirects=True).data)
     assert "Что стало возможным благодаря вам" in text
     assert "Участие врача A. P. I. (Haematology) в конференции «EHA Congress», Stockholm, июнь 2027" in text
     assert "300,00 £" in text
@@ -222,5 +223,6 @@ def test_no_impact_statement_before_a_gift_is_allocated(client, login, staff, ma
     login(staff)
     response = client.get(f"/letters/donor_impact/{donor.id}")
     assert response.status_code == 409
+    assert client.post(f"/letters/donor_impact/{donor.id}/issue").status_code == 409
     assert "allocated to a funded application or visit yet" in response.get_data(as_text=True)
     assert db.session.scalars(select(Letter)).all() == []

@@ -1,13 +1,18 @@
-"""A doctor registers, completes the profile, signs out and in, and switches to Russian."""
+"""A doctor registers (through the e-mailed link), completes the profile, signs out and in, and switches to Russian."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.models import OutboxMessage
 
 pytestmark = pytest.mark.e2e
 
@@ -44,6 +49,13 @@ def test_doctor_registers_completes_profile_and_switches_to_russian(
     field(page, "New password").fill(PASSWORD)
     field(page, "Repeat the password").fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
+
+    # No account yet: the address must prove itself first. The e-mailed link creates it.
+    expect(page).to_have_url(f"{base}/login")
+    expect(page.locator("#flashes")).to_contain_text(f"We have sent a message to {EMAIL}.")
+    message = db.session.scalars(select(OutboxMessage).where(OutboxMessage.recipient == EMAIL)).one()
+    link = re.search(r"https?://\S+/register/\S+", message.body_text).group(0)
+    page.goto(base + urlsplit(link).path)
 
     expect(page).to_have_url(f"{base}/profile")
     expect(page.get_by_role("heading", level=1)).to_have_text("Your profile")

@@ -1,7 +1,8 @@
 """An expert visit, end to end: staff plan a visit for a new expert and build its programme
 in place, confirm it; the expert follows the e-mailed one-time link, chooses a password,
-completes the passport details and downloads the bilingual invitation letter; staff move
-the departure, and the expert's next download is a new letter that supersedes the first."""
+completes the passport details, issues and downloads the bilingual invitation letter (a
+button: opening a page never issues one); staff move the departure, and the panel offers
+the expert an updated letter that supersedes the first."""
 
 from __future__ import annotations
 
@@ -145,7 +146,8 @@ def test_visit_for_new_expert_letter_and_reissue(
     links = [m for body in bodies for m in re.findall(r"https?://\S+/invitation/\S+", body)]
     assert len(links) == 1, bodies
     link = urlsplit(links[0])
-    assert f"{link.scheme}://{link.netloc}" == base  # built from the request that planned the visit
+    # Built from BASE_URL, never from the request that planned the visit; opened here on the test server.
+    assert f"{link.scheme}://{link.netloc}" == app.config["BASE_URL"]
 
     expert_context = browser.new_context(**browser_context_args)
     try:
@@ -173,7 +175,7 @@ def test_visit_for_new_expert_letter_and_reissue(
         expect(expert.locator("#flashes")).to_contain_text("Your profile has been saved.")
         expect(expert.get_by_label("Passport number", exact=True)).to_have_value(PASSPORT_NUMBER)
 
-        # The expert finds the visit and downloads the invitation letter.
+        # The expert finds the visit, issues the invitation letter and downloads it.
         expert.goto(f"{base}/visits/")
         expect(expert.get_by_role("heading", level=1)).to_have_text("My visits")
         expert.locator("#main table").get_by_role("link", name=EXPERT_NAME, exact=True).click()
@@ -183,10 +185,10 @@ def test_visit_for_new_expert_letter_and_reissue(
         panel = expert.locator("section.panel", has=expert.get_by_role("heading", name="Invitation letter"))
         expect(panel).to_have_count(1)
         expect(panel).not_to_contain_text("cannot be issued yet")
-        download_link = panel.get_by_role("link", name="Download the letter (PDF)", exact=True)
-        expect(download_link).to_have_attribute("href", f"/letters/invitation/{visit_id}")
+        expect(panel.get_by_role("link", name="Download the letter (PDF)")).to_have_count(0)
+        assert letter_rows(app, visit_id) == []  # seeing the page issued nothing
         with expert.expect_download() as first_download:
-            download_link.click()
+            panel.get_by_role("button", name="Issue the letter", exact=True).click()
         first_path = tmp_path / "first.pdf"
         first_download.value.save_as(first_path)
         first_pdf = first_path.read_bytes()
@@ -205,6 +207,18 @@ def test_visit_for_new_expert_letter_and_reissue(
         assert first_download.value.suggested_filename == f"{first_reference}.pdf"
         assert first_reference in first_text
 
+        # Now the panel links the letter as issued; downloading it again issues nothing.
+        expert.reload()
+        download_link = panel.get_by_role("link", name="Download the letter (PDF)", exact=True)
+        expect(download_link).to_have_attribute("href", f"/letters/invitation/{visit_id}")
+        expect(panel.get_by_role("button", name="Issue the letter")).to_have_count(0)
+        with expert.expect_download() as again:
+            download_link.click()
+        again_path = tmp_path / "again.pdf"
+        again.value.save_as(again_path)
+        assert again_path.read_bytes() == first_pdf
+        assert len(letter_rows(app, visit_id)) == 1
+
         # Staff move the departure two days later.
         page.goto(visit_url)
         page.get_by_role("link", name="Edit the visit", exact=True).click()
@@ -219,10 +233,12 @@ def test_visit_for_new_expert_letter_and_reissue(
         expect(page.locator(".lead .status")).to_have_text("confirmed")
         expect(items).to_have_count(3)
 
-        # The expert's next download is a new letter with the new dates.
+        # The expert's panel offers a new letter with the new dates; only the button issues it.
         expert.reload()
+        expect(panel.get_by_role("link", name="Download the letter (PDF)")).to_have_count(0)
+        assert [row[3] for row in letter_rows(app, visit_id)] == ["valid"]
         with expert.expect_download() as second_download:
-            panel.get_by_role("link", name="Download the letter (PDF)", exact=True).click()
+            panel.get_by_role("button", name="Issue an updated letter", exact=True).click()
         second_path = tmp_path / "second.pdf"
         second_download.value.save_as(second_path)
         second_pdf = second_path.read_bytes()

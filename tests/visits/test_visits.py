@@ -47,7 +47,7 @@ def plan(client, clinic, **overrides):
 
 def invitation_link() -> str:
     mail = db.session.scalars(select(OutboxMessage).where(OutboxMessage.subject.contains("invitation"))).one()
-    return re.search(r"http://localhost(/invitation/\S+)", mail.body_text).group(1)
+    return re.search(r"http://127\.0\.0\.1:5000(/invitation/\S+)", mail.body_text).group(1)
 
 
 def add_activity(client, visit, day, title, kind="lecture"):
@@ -162,7 +162,7 @@ def test_the_bilingual_invitation_letter(app, client, login, staff, clinic, make
     assert "the visit must be confirmed" in page and "your passport number" in page
     client.post(f"/visits/{visit.id}/confirm", data={"version": str(db.session.get(ExpertVisit, visit.id).version)})
     expert_browser.post("/profile", data=PASSPORT)
-    response = expert_browser.get(f"/letters/invitation/{visit.id}")
+    response = expert_browser.post(f"/letters/invitation/{visit.id}/issue", follow_redirects=True)
     assert response.status_code == 200
     text = " ".join(pdf_text(response.data).split())
     response.close()
@@ -187,7 +187,7 @@ def test_the_bilingual_invitation_letter(app, client, login, staff, clinic, make
                                                               "departure_on": "2027-03-06",
                                                               "version": str(version)})
     assert response.status_code == 303
-    expert_browser.get(f"/letters/invitation/{visit.id}").close()
+    expert_browser.post(f"/letters/invitation/{visit.id}/issue").close()
     old, new = db.session.scalars(select(Letter).order_by(Letter.id)).all()
     assert (old.status, new.status, old.superseded_by_id) == ("superseded", "valid", new.id)
 
