@@ -15,7 +15,9 @@ one-worker time is rendering: only that part can go faster on more cores (number
 encryption and inserts stay in this process), so it gives the best speed-up two workers
 could reach (Amdahl's law).
 
-Exits non-zero if the speed-up is below TARGET or a run thanked anyone wrongly.
+Exits non-zero if the speed-up is below TARGET or a run thanked anyone wrongly (every donor
+once, with one letter; references consecutive; nothing left pending). The suite keeps a
+twenty-donor batch with the same checks (tests/donors/test_acknowledgements.py).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from sqlalchemy.orm import undefer
 from portal import create_app
 from portal.blueprints.auth.services import hash_password
 from portal.blueprints.donors import services
+from portal.blueprints.donors.letters import THANKS_KIND
 from portal.extensions import db
 from portal.letters import letter_kind
 from portal.letters.engine import html_to_pdf
@@ -165,6 +168,17 @@ def check(report: services.BatchReport, expected: dict[str, Any]) -> list[str]:
                                  .where(acknowledged).options(undefer(Letter.pdf))).all()
     if len({letter.reference for letter in letters}) != DONORS:
         problems.append("letter references are not unique")
+    # Every run starts from a database without letters: the batch numbers 1 … DONORS in one year.
+    sequences = sorted(letter.sequence for letter in letters)
+    if sequences != list(range(1, DONORS + 1)) or len({letter.year for letter in letters}) != 1:
+        problems.append(f"letter numbers are not consecutive from 1 to {DONORS} in one year")
+    misnumbered = [letter.reference for letter in letters
+                   if not letter.reference.endswith(f"-{letter.year}-{letter.sequence:04d}")]
+    if misnumbered or len({letter.reference.rsplit("-", 2)[0] for letter in letters}) > 1:
+        problems.append(f"references that do not read <prefix>-<year>-<number>: {misnumbered[:3]}")
+    every_letter = scalar(select(func.count()).select_from(Letter))
+    if every_letter != DONORS:
+        problems.append(f"{every_letter} letters in the database, expected {DONORS}: one per donor")
     russian = sum(letter.language == "ru" for letter in letters)
     if russian != expected["russian"]:
         problems.append(f"{russian} letters in Russian, expected {expected['russian']}")
@@ -181,7 +195,7 @@ def check(report: services.BatchReport, expected: dict[str, Any]) -> list[str]:
 def sequential_render(batch_id: int) -> float:
     """Seconds per letter to render SAMPLE of the batch's own letters with WeasyPrint, one
     after another in this process (HTML built beforehand, not timed)."""
-    kind = letter_kind(services.THANKS_KIND)
+    kind = letter_kind(THANKS_KIND)
     letters = db.session.scalars(select(Letter).join(Acknowledgement, Acknowledgement.letter_id == Letter.id)
                                  .where(Acknowledgement.batch_id == batch_id).order_by(Letter.id)).all()
     # The same mix as the batch (post and e-mail, English and Russian, with and without Gift Aid):
@@ -306,7 +320,8 @@ def main() -> int:
     print(f"merged post PDF of the batch (services.merged_pdf(services.post_letters(batch))): "
           f"{best('merge_seconds', runs[None]):.2f} s ({expected['channels']['post']} letters, "
           f"{runs[None][0]['merge_pages']} pages, {runs[None][0]['merge_bytes'] / 1024 / 1024:.1f} MB)")
-    print(f"correctness after each run ({DONORS} letters, nothing pending, each gift thanked once): "
+    print(f"correctness after each run ({DONORS} letters with consecutive references, nothing pending, "
+          f"each gift thanked once): "
           f"{'OK' if correct else 'FAILED'}")
     verdict = "OK" if speed_up >= TARGET and correct else "BELOW TARGET" if correct else "INCORRECT"
     print(f"acknowledge {DONORS} pending donations: {workers} workers {parallel_time:.1f} s "

@@ -77,5 +77,7 @@ def send_mail_command(limit: int) -> None:
 
 
 def register(app: Flask) -> None:
-    for command in (demo_command, create_user_command, send_mail_command):
+    from .bench_seed import bench_seed_command
+
+    for command in (demo_command, create_user_command, send_mail_command, bench_seed_command):
         app.cli.add_command(command)
