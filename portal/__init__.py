@@ -12,7 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .config import Defaults, check_rate_limit_storage, ensure_instance_secrets, environment_overrides
+from .config import Defaults, apply_environment, check_rate_limit_storage, ensure_instance_secrets
 from .hookspecs import hookimpl
 from .urls import check_base_url, trusted_hosts
 
@@ -26,7 +26,7 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA busy_timeout = 5000")
+        cursor.execute("PRAGMA busy_timeout = 15000")  # a writer waits out a chunk of letters being rendered
         cursor.close()
 
 
@@ -38,9 +38,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
                 instance_path=str(Path(instance_path).resolve()) if instance_path else None)
     app.config.from_object(Defaults)
     app.config.from_pyfile("config.py", silent=True)
-    app.config.update(environment_overrides())
+    apply_environment(app.config)
     if test_config:
         app.config.update(test_config)
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config["TIMEZONE"])
 
     instance = Path(app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)
@@ -54,8 +55,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config["UPLOAD_FOLDER"] = app.config.get("UPLOAD_FOLDER") or str(instance / "uploads")
 
     if app.config["TRUSTED_PROXIES"]:
-        # Behind a load balancer: take the client's address and scheme from its headers, so
-        # per-address limits and external URLs are right.
+        # Behind a load balancer: take the client's address, scheme and host from its headers,
+        # so per-address limits are right and a forwarded host is checked against TRUSTED_HOSTS.
         count = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
 

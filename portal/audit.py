@@ -1,15 +1,19 @@
-"""The audit trail: one helper to record a change, one to read a record's history."""
+"""The audit trail: one helper to record a change, one to read a record's history, and how
+its states and actions read (each module names its own through ``portal_labels``)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
+from flask import current_app
 from flask_login import current_user
 from sqlalchemy import event, select
 
 from .extensions import db
+from .hookspecs import ACTION, STATE, LabelKey
 from .models import AuditEvent, User
+from .modules import plugin_manager
 
 
 def subject_type_of(subject: Any) -> str:
@@ -68,54 +72,35 @@ def _refuse_rewriting_history(mapper: Any, connection: Any, target: AuditEvent) 
     raise RuntimeError("audit events are append-only")
 
 
-# What each action is called on a timeline. Modules add theirs with ``describe``.
-ACTION_LABELS: dict[str, Any] = {
-    "account_registered": _l("Account registered"),
-    "registration_attempted": _l("Someone tried to register again with this address"),
-    "account_created": _l("Account created"),
-    "password_reset_requested": _l("Password reset requested"),
-    "password_reset": _l("Password reset by e-mailed link"),
-    "password_changed": _l("Password changed"),
-    "profile_updated": _l("Profile updated"),
-    "roles_changed": _l("Roles changed"),
-    "account_deactivated": _l("Account deactivated"),
-    "account_reactivated": _l("Account reactivated"),
-    "clinic_created": _l("Clinic added"),
-    "clinic_updated": _l("Clinic updated"),
-    "conference_added": _l("Conference added"),
-    "conference_proposed": _l("Conference proposed"),
-    "conference_confirmed": _l("Conference confirmed"),
-    "conference_updated": _l("Conference updated"),
-    "account_invited": _l("Invited to the portal"),
-    "invitation_accepted": _l("Invitation accepted: password chosen"),
-    "letter_issued": _l("Letter issued"),
-    "letter_superseded": _l("Letter superseded by a newer one"),
-    "letter_revoked": _l("Letter revoked"),
-    "organisation_updated": _l("Organisation settings changed"),
-}
+def labels() -> Mapping[LabelKey, Any]:
+    """How every running module's states and actions read (``portal_labels``), gathered once
+    per app."""
+    found = current_app.extensions.get("portal_labels")
+    if found is None:
+        found = {}
+        for batch in plugin_manager().hook.portal_labels():
+            for key, label in (batch or {}).items():
+                if key in found:
+                    raise RuntimeError(f"two modules name the label {key!r}")
+                found[key] = label
+        current_app.extensions["portal_labels"] = found
+    return found
 
 
-# What each state is called on a timeline ("proposed → confirmed").
-STATE_LABELS: dict[str, Any] = {
-    "active": _l("active"),
-    "inactive": _l("deactivated"),
-    "proposed": _l("proposed"),
-    "confirmed": _l("confirmed"),
-    "valid": _l("valid"),
-    "superseded": _l("superseded"),
-    "revoked": _l("revoked"),
-}
+def _type_of(subject: Any) -> str:
+    return subject if isinstance(subject, str) else subject_type_of(subject)
 
 
-def describe(action: str, label: Any, states: dict[str, Any] | None = None) -> None:
-    """Name an action (and any states it moves between) for timelines, in lazy_gettext strings."""
-    ACTION_LABELS[action] = label
-    STATE_LABELS.update(states or {})
+def action_label(subject: Any, action: str) -> str:
+    """What ``action`` on ``subject`` (a record, or its subject type) is called on a timeline."""
+    label = labels().get((_type_of(subject), ACTION, action))
+    return str(label) if label is not None else action.replace("_", " ")
 
 
-def action_label(action: str) -> str:
-    return str(ACTION_LABELS.get(action, action.replace("_", " ")))
-
-
-def state_label(state: str | None) -> str:
-    return str(STATE_LABELS.get(state, state)) if state else "—"
+def state_label(subject: Any, state: str | None) -> str:
+    """How ``state`` of ``subject`` (a record, or its subject type: "expert_visits") reads, in
+    the reader's language and agreeing with the record's noun."""
+    if not state:
+        return "—"
+    label = labels().get((_type_of(subject), STATE, state))
+    return str(label) if label is not None else state

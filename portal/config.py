@@ -1,13 +1,13 @@
 """Configuration: defaults here, then ``instance/config.py``, then the environment.
 
-Environment variables named ``PORTAL_<SETTING>`` override any setting (values that parse
-as JSON — numbers, ``true``/``false``, lists — are taken as such, anything else as text);
+Environment variables named ``PORTAL_<SETTING>`` override any setting (Flask's
+``from_prefixed_env``: values that parse as JSON — numbers, ``true``/``false``, lists — are
+taken as such, anything else as text);
 ``DATABASE_URL`` sets the database. ``create_app(test_config)`` applies a mapping last.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 from pathlib import Path
@@ -36,7 +36,8 @@ class Defaults:
 
     LANGUAGES = ["en", "ru"]
     BABEL_DEFAULT_LOCALE = "en"
-    BABEL_DEFAULT_TIMEZONE = "Europe/London"
+    # Where the charity works: when a day begins (portal.clock) and how times are shown.
+    TIMEZONE = "Europe/London"
 
     ORGANISATION_NAME = "Gift of Life"
     # The portal's public address. Every link in an e-mail, letter or calendar file is built
@@ -91,24 +92,14 @@ class Defaults:
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 
 
-def _parse_env_value(raw: str) -> Any:
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return raw
-
-
-def environment_overrides(environ: os._Environ[str] | dict[str, str] = os.environ) -> dict[str, Any]:
-    """Settings taken from ``PORTAL_*`` variables and ``DATABASE_URL``."""
-    overrides: dict[str, Any] = {}
-    for name, raw in environ.items():
-        if name.startswith(ENV_PREFIX) and len(name) > len(ENV_PREFIX):
-            overrides[name[len(ENV_PREFIX):]] = _parse_env_value(raw)
-    if isinstance(overrides.get("MODULES"), str):
-        overrides["MODULES"] = [m.strip() for m in overrides["MODULES"].split(",") if m.strip()]
+def apply_environment(config: Any, environ: os._Environ[str] | dict[str, str] = os.environ) -> None:
+    """Settings from ``PORTAL_*`` variables (Flask's ``from_prefixed_env``: values that parse
+    as JSON are taken as such) and ``DATABASE_URL``; ``PORTAL_MODULES`` may be a comma list."""
+    config.from_prefixed_env(ENV_PREFIX.rstrip("_"))
+    if isinstance(config.get("MODULES"), str):
+        config["MODULES"] = [m.strip() for m in config["MODULES"].split(",") if m.strip()]
     if environ.get("DATABASE_URL"):
-        overrides["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(environ["DATABASE_URL"])
-    return overrides
+        config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(environ["DATABASE_URL"])
 
 
 def normalise_database_url(url: str) -> str:

@@ -14,12 +14,14 @@ from sqlalchemy import select
 from werkzeug.exceptions import HTTPException, SecurityError
 
 from . import audit, cli, letters, permissions
-from .blueprints.pages import field_errors, url_for_page
+from .blueprints.core import hooks as core_hooks
 from .duties import is_beneficiary
+from .errors import UserError
 from .extensions import babel, csrf, current_language, db, htmx, limiter, login_manager, migrate, select_locale
 from .labels import budget_category_label, role_label
 from .modules import build_plugin_manager, navigation_for
 from .money import format_minor
+from .responses import field_errors, url_for_page
 from .weblinks import is_web_address
 
 CORE_BLUEPRINTS = ("core", "auth", "admin", "catalogue")
@@ -38,7 +40,7 @@ def init_core(app: Flask) -> None:
         app.register_blueprint(importlib.import_module(f"portal.blueprints.{name}").bp)
     app.register_blueprint(letters.bp)
 
-    pm = build_plugin_manager(app)
+    pm = build_plugin_manager(app, core_hooks)
     app.extensions["portal_modules"] = pm
     for blueprints in pm.hook.portal_blueprints():
         for blueprint in blueprints or []:
@@ -122,6 +124,13 @@ def _register_error_pages(app: Flask) -> None:
         return render_template(template, code=code, title=ERROR_TITLES.get(code, error.name),
                                message=message), code
 
+    def refused(error: UserError) -> Any:
+        # A refusal no view showed beside its form: the error page says why, with its status.
+        db.session.rollback()  # @transaction did already; a service without it must not leave a change behind
+        template = "errors/_error.html" if htmx else "errors/error.html"
+        title = ERROR_TITLES.get(error.status) or _l("That could not be done")
+        return render_template(template, code=error.status, title=title, message=str(error.message)), error.status
+
     def untrusted_host(error: SecurityError) -> Any:
         # No URL can be built for a request to a host outside TRUSTED_HOSTS: a page of its own.
         return render_template("errors/untrusted_host.html"), 400
@@ -130,3 +139,4 @@ def _register_error_pages(app: Flask) -> None:
         app.register_error_handler(code, render_error)
     app.register_error_handler(CSRFError, render_error)
     app.register_error_handler(SecurityError, untrusted_host)
+    app.register_error_handler(UserError, refused)

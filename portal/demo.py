@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from . import audit
+from . import audit, clock
 from .blueprints.auth.services import hash_password
 from .extensions import db
 from .models import (
@@ -75,7 +75,7 @@ def _conferences(today: dt.date) -> list[dict[str, object]]:
 
 
 def load_demo_data(today: dt.date | None = None) -> None:
-    today = today or dt.date.today()
+    today = today or clock.today()
     clinics = [Clinic(name=n, city=c, country=k, address=a) for n, c, k, a in CLINICS]
     clinics[0].name_ru = "НМИЦ детской гематологии, онкологии и иммунологии им. Дмитрия Рогачёва"
     clinics[0].address_ru = "Москва, ул. Саморы Машела, 1"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from flask import has_request_context, request, session
 from flask_babel import Babel
@@ -32,6 +32,14 @@ class Model(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Model)
+
+# The base of every model. At run time it is ``db.Model`` (Flask-SQLAlchemy's subclass of
+# ``Model``, with its table naming and ``query``); mypy cannot take a base class from an
+# attribute, so to it the base is ``Model``, which declares all the mapping it checks.
+if TYPE_CHECKING:
+    BaseModel = Model
+else:
+    BaseModel = db.Model
 
 
 def begin_writing() -> None:

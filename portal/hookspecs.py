@@ -2,10 +2,16 @@
 
 A module is any object or Python module with functions decorated by ``portal.hookimpl``.
 Outside modules are found through the entry-point group ``portal.modules``.
+
+The values hooks return (``NavEntry``, ``DashboardCard``, ``LetterKind``, label keys) are
+defined here too, so a module needs nothing but this file to speak to the core, and this
+file needs nothing of the portal: it imports pluggy and the standard library only.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pluggy
@@ -13,12 +19,87 @@ import pluggy
 if TYPE_CHECKING:
     from flask import Blueprint, Flask
 
-    from .letters.kinds import LetterKind
-    from .modules import DashboardCard, NavEntry
-
 hookspec = pluggy.HookspecMarker("portal")
 hookimpl = pluggy.HookimplMarker("portal")
 
+
+# Values the hooks return ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class NavEntry:
+    """A link in the navigation; entries are sorted by ``order``, then ``label``."""
+
+    label: str
+    endpoint: str
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class DashboardCard:
+    """A card on the dashboard: a title, a line of text, a link and optionally a count."""
+
+    title: str
+    text: str
+    endpoint: str
+    link_label: str
+    count: int | None = None
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class LetterKind:
+    """One kind of letter. The callables receive the subject (an ORM object) and return
+    plain values; the template receives only those.
+
+    ``facts(subject)`` returns everything the letter certifies (JSON-ready: strings,
+    numbers, lists, dicts); a change in it issues a new letter and supersedes the old.
+    It must contain ``holder``, ``event`` and ``dates``: the verification page shows those.
+    ``missing(subject)`` lists, in words for the reader, what must be done before the letter
+    can be issued (empty when it can).
+    """
+
+    key: str
+    title: Any
+    template: str
+    subject_type: str
+    load: Callable[[int], Any]
+    facts: Callable[[Any], dict[str, Any]]
+    missing: Callable[[Any], list[Any]]
+    can_download: Callable[[Any, Any], bool]
+    can_revoke: Callable[[Any, Any], bool]
+    language: str = "en"
+    # A kind written in each reader's own language says whose: ``language_of(subject)``.
+    language_of: Callable[[Any], str] | None = None
+    funded_item_id: Callable[[Any], int | None] = field(default=lambda subject: None)
+    holder: Callable[[Any], Any] = field(default=lambda subject: None)  # the User it is for, to e-mail
+
+    def __post_init__(self) -> None:
+        # Whatever a module certifies is printed: no invisible or direction-changing characters.
+        # (plaintext is a leaf of the import graph: standard library only.)
+        from .plaintext import printable_facts
+
+        facts_of = self.facts
+        object.__setattr__(self, "facts", lambda subject: printable_facts(facts_of(subject)))
+
+    def language_for(self, subject: Any) -> str:
+        return self.language_of(subject) if self.language_of else self.language
+
+
+# What a label names: (subject type, STATE or ACTION, the state or action as stored).
+STATE = "state"
+ACTION = "action"
+LabelKey = tuple[str, str, str]
+
+
+def timeline_labels(subject_type: str, *, states: Mapping[str, Any] | None = None,
+                    actions: Mapping[str, Any] | None = None) -> dict[LabelKey, Any]:
+    """Key one subject type's state and action labels for ``portal_labels``."""
+    keyed: dict[LabelKey, Any] = {(subject_type, STATE, key): label for key, label in (states or {}).items()}
+    keyed.update({(subject_type, ACTION, key): label for key, label in (actions or {}).items()})
+    return keyed
+
+
+# The hooks -------------------------------------------------------------------------------
 
 @hookspec
 def portal_blueprints() -> list[Blueprint]:
@@ -42,7 +123,7 @@ def portal_navigation(user: Any) -> list[NavEntry]:
     """Return the navigation entries this module offers ``user`` (possibly anonymous).
 
     Called on every page render; answer from the user's roles, not the database.
-    Entries are ``portal.modules.NavEntry`` and are sorted by their ``order``.
+    Entries are ``NavEntry`` (above) and are sorted by their ``order``.
     """
 
 
@@ -50,16 +131,42 @@ def portal_navigation(user: Any) -> list[NavEntry]:
 def portal_dashboard_cards(user: Any) -> list[DashboardCard]:
     """Return the cards this module puts on the signed-in ``user``'s dashboard.
 
-    A card is ``portal.modules.DashboardCard``: a title, a line of text, a link and
+    A card is a ``DashboardCard`` (above): a title, a line of text, a link and
     optionally a count; keep each to a cheap query.
     """
 
 
 @hookspec
 def portal_letter_kinds() -> list[LetterKind]:
-    """Return the kinds of letter this module offers (``portal.letters.LetterKind``).
+    """Return the kinds of letter this module offers (``LetterKind``, above).
 
     Each kind names its template, how to load its subject, the facts it certifies (plain
     values), what is missing before it can be issued, and who may download and revoke it.
     The core numbers, renders, records and verifies every letter the same way.
+    """
+
+
+@hookspec
+def portal_can_access(user: Any, subject: Any) -> bool | None:
+    """May ``user`` have ``subject`` — the record a downloaded file belongs to (a document,
+    a receipt, a letter …)? Answer ``True`` or ``False`` for the subjects this module owns,
+    and ``None`` (or nothing) for any other.
+
+    ``portal.permissions.can_access`` asks every running module: a download is allowed only
+    when some module says ``True`` and none says ``False``, so a subject nobody claims is
+    refused. Views call it (through ``storage.send_stored``) after their own checks.
+    """
+
+
+@hookspec
+def portal_labels() -> Mapping[LabelKey, Any]:
+    """Return how this module's states and actions read on pages and timelines.
+
+    Keys are ``(subject type, STATE | ACTION, key)``: the subject type is what the audit
+    trail records the subject under (``portal.audit.subject_type_of``: its table name), the
+    key is the stored state or action. Values are ``flask_babel.lazy_pgettext(context,
+    text)`` with a context naming the subject ("expert visit state"), because one English
+    word is often two Russian ones (визит подтверждён, заявка подтверждена).
+    ``timeline_labels(subject_type, states=…, actions=…)`` builds the keys. Two modules
+    naming the same key is an error.
     """

@@ -3,7 +3,9 @@
 ``queue_mail`` renders a message in the recipient's language and adds it to the current
 transaction, so it is sent if and only if the change it reports is committed.
 ``deliver_pending`` (the ``send-mail`` command) sends due messages over SMTP, or — when no
-``MAIL_SERVER`` is set — writes them as ``.eml`` files into ``instance/outbox/``.
+``MAIL_SERVER`` is set — writes them as ``.eml`` files into ``instance/outbox/``. Each message
+is committed as sent (or to be retried) before the next one goes, so a sender that dies
+half-way through a batch never sends again what already went out.
 """
 
 from __future__ import annotations
@@ -18,11 +20,12 @@ from typing import Any
 
 from flask import current_app, render_template
 from flask_babel import force_locale
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, select
 
 from .extensions import FORMAT_LOCALES, db
 from .models import Letter, OutboxMessage, User
 from .models.types import utcnow
+from .transactions import transaction
 
 
 def queue_mail(to: User | str, template: str, *, language: str | None = None, attach: Letter | None = None,
@@ -81,54 +84,65 @@ def _write_eml(email: EmailMessage, message: OutboxMessage) -> None:
     (folder / f"{message.created_at:%Y%m%d-%H%M%S}-{message.id:06d}.eml").write_bytes(bytes(email))
 
 
-def _due(limit: int) -> list[OutboxMessage]:
-    query = (
-        select(OutboxMessage)
-        .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= utcnow())
-        .order_by(OutboxMessage.id)
-        .limit(limit)
-        # Two senders at once (cron overlapping) never take the same message on PostgreSQL.
-        .with_for_update(skip_locked=True)
-    )
-    return list(db.session.scalars(query))
+def _is_due() -> ColumnElement[bool]:
+    return and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= utcnow())
+
+
+def _due_ids(limit: int) -> list[int]:
+    with transaction():
+        return list(db.session.scalars(select(OutboxMessage.id).where(_is_due()).order_by(OutboxMessage.id)
+                                       .limit(limit)))
+
+
+def _take(message_id: int) -> OutboxMessage | None:
+    """The message, held by this sender until its transaction ends, if it is still due and no
+    other sender holds it: two senders at once (cron overlapping) never take the same message
+    on PostgreSQL."""
+    return db.session.scalar(
+        select(OutboxMessage).where(OutboxMessage.id == message_id, _is_due())
+        .with_for_update(skip_locked=True).execution_options(populate_existing=True))
+
+
+def _send(message: OutboxMessage, smtp: smtplib.SMTP | None) -> tuple[str, smtplib.SMTP | None]:
+    """Try one message; mark it sent, due again later, or failed. Returns that outcome and
+    the connection to reuse (None once it broke)."""
+    cfg = current_app.config
+    email = _as_email(message)
+    message.attempts += 1
+    try:
+        if cfg["MAIL_SERVER"]:
+            if smtp is None:
+                smtp = _smtp_connection()
+            smtp.send_message(email)
+        else:
+            _write_eml(email, message)
+    except (OSError, smtplib.SMTPException) as exc:
+        message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        if message.attempts >= cfg["MAIL_MAX_ATTEMPTS"]:
+            message.status = "failed"
+            return "failed", None  # a broken connection is not reused
+        delay = cfg["MAIL_RETRY_SECONDS"] * 2 ** (message.attempts - 1)
+        message.next_attempt_at = utcnow() + dt.timedelta(seconds=delay)
+        return "retry", None
+    message.status = "sent"
+    message.sent_at = utcnow()
+    message.last_error = None
+    return "sent", smtp
 
 
 def deliver_pending(limit: int = 100) -> dict[str, int]:
-    """Send what is due; each message is committed as sent, retried later or failed."""
+    """Send what is due, one transaction per message: each is committed as sent, retried
+    later or failed before the next one goes."""
     counts = {"sent": 0, "retry": 0, "failed": 0}
-    cfg = current_app.config
-    messages = _due(limit)
-    if not messages:
-        db.session.commit()
-        return counts
     smtp: smtplib.SMTP | None = None
     try:
-        for message in messages:
-            email = _as_email(message)
-            message.attempts += 1
-            try:
-                if cfg["MAIL_SERVER"]:
-                    if smtp is None:
-                        smtp = _smtp_connection()
-                    smtp.send_message(email)
-                else:
-                    _write_eml(email, message)
-            except (OSError, smtplib.SMTPException) as exc:
-                smtp = None  # a broken connection is not reused
-                message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-                if message.attempts >= cfg["MAIL_MAX_ATTEMPTS"]:
-                    message.status = "failed"
-                    counts["failed"] += 1
-                else:
-                    delay = cfg["MAIL_RETRY_SECONDS"] * 2 ** (message.attempts - 1)
-                    message.next_attempt_at = utcnow() + dt.timedelta(seconds=delay)
-                    counts["retry"] += 1
-            else:
-                message.status = "sent"
-                message.sent_at = utcnow()
-                message.last_error = None
-                counts["sent"] += 1
-        db.session.commit()
+        for message_id in _due_ids(limit):
+            with transaction():
+                message = _take(message_id)
+                if message is None:  # sent meanwhile, or another sender has it now
+                    continue
+                outcome, smtp = _send(message, smtp)
+                counts[outcome] += 1
     finally:
         if smtp is not None:
             try:

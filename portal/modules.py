@@ -8,7 +8,6 @@ a module that is not running registers no route, menu entry or card.
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any
 
@@ -16,6 +15,7 @@ import pluggy
 from flask import Flask, current_app
 
 from . import hookspecs
+from .hookspecs import DashboardCard, NavEntry
 
 ENTRY_POINT_GROUP = "portal.modules"
 CORE = "core"
@@ -26,23 +26,6 @@ DEFAULT_MODULES = {
     "expert_visits": "portal.blueprints.expert_visits",
     "donors": "portal.blueprints.donors",
 }
-
-
-@dataclass(frozen=True)
-class NavEntry:
-    label: str
-    endpoint: str
-    order: int = 100
-
-
-@dataclass(frozen=True)
-class DashboardCard:
-    title: str
-    text: str
-    endpoint: str
-    link_label: str
-    count: int | None = None
-    order: int = 100
 
 
 def available_modules() -> dict[str, Any]:
@@ -61,13 +44,13 @@ def _load(target: Any) -> Any:
     return target
 
 
-def build_plugin_manager(app: Flask) -> pluggy.PluginManager:
-    """Register the configured modules; ``EXTRA_MODULES`` (name → object) is for tests."""
-    from .blueprints.core import hooks as core_hooks
-
+def build_plugin_manager(app: Flask, core: Any) -> pluggy.PluginManager:
+    """Register ``core`` (the core's own hook implementations, always on whatever
+    ``MODULES`` says) and the configured modules; ``EXTRA_MODULES`` (name → object) is for
+    tests. The core is handed in, so nothing here imports what is built on the modules."""
     pm = pluggy.PluginManager("portal")
     pm.add_hookspecs(hookspecs)
-    pm.register(core_hooks, name=CORE)  # always on, whatever MODULES says
+    pm.register(core, name=CORE)
     available = available_modules()
     available.update(app.config.get("EXTRA_MODULES") or {})
     wanted = app.config.get("MODULES")

@@ -10,6 +10,7 @@ from flask import current_app
 from flask_babel import format_currency
 from sqlalchemy import select
 
+from . import clock
 from .extensions import db
 from .models import ExchangeRate
 
@@ -26,6 +27,7 @@ class AmountError(ValueError):
 
 
 def exponent(currency: str) -> int:
+    """How many decimal places ``currency`` has: 2 for EUR, 0 for JPY."""
     return get_currency_precision(currency)
 
 
@@ -45,6 +47,7 @@ def to_minor(amount: Decimal, currency: str) -> int:
 
 
 def from_minor(minor: int, currency: str) -> Decimal:
+    """1234 EUR → 12.34; the inverse of ``to_minor``."""
     return Decimal(minor).scaleb(-exponent(currency))
 
 
@@ -56,12 +59,13 @@ def format_minor(minor: int | None, currency: str | None) -> str:
 
 
 def base_currency() -> str:
+    """The currency budgets and totals are kept in (``BASE_CURRENCY``)."""
     return current_app.config["BASE_CURRENCY"]
 
 
 def rates_on(day: dt.date | None = None) -> dict[str, Decimal]:
     """The rate in force on ``day`` for every currency: one query, for a whole page."""
-    day = day or dt.date.today()
+    day = day or clock.today()
     base = base_currency()
     rows = db.session.execute(
         select(ExchangeRate.currency, ExchangeRate.rate)

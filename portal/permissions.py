@@ -2,8 +2,10 @@
 
 Each view declares its rule with ``@allow(...)``; ``enforce`` runs before every request
 and refuses any endpoint that declared nothing, so a forgotten rule fails closed.
-Object-level questions (is this the doctor's own record?) belong here too, as ``can_*``
-functions that views and file downloads both call.
+Object-level questions (is this the doctor's own record?) are each module's own, in its
+``permissions.py``; file downloads put them through ``can_access``, which asks the module
+that owns the subject (the ``portal_can_access`` hook), so an outside module protects its
+files the same way.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from typing import Any, TypeVar
 
 from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user
+
+from .modules import plugin_manager
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -83,23 +87,11 @@ def enforce() -> Any:
     abort(403)
 
 
-def can_see_application(user: Any, application: Any) -> bool:
-    """The doctor sees their own; staff see every application once it is submitted."""
-    if application.beneficiary_id == user.id:
-        return True
-    return is_staff(user) and application.status != "draft"
-
-
-def can_change_application(user: Any, application: Any) -> bool:
-    """Only the doctor edits, documents and reports their own application."""
-    return application.beneficiary_id == user.id
-
-
-def can_see_claim(user: Any, claim: Any) -> bool:
-    """The claimant sees their own claims; staff and finance see every claim."""
-    return claim.claimant_id == user.id or has_role(user, "staff", "finance")
-
-
-def can_see_visit(user: Any, visit: Any) -> bool:
-    """The expert sees their own visits; staff see every visit."""
-    return visit.beneficiary_id == user.id or is_staff(user)
+def can_access(user: Any, subject: Any) -> bool:
+    """May ``user`` have ``subject`` (what a downloaded file belongs to)? Every running module
+    is asked (``portal_can_access``); yes only if one module says yes and none says no, so a
+    subject that no module claims is refused."""
+    if not user or not user.is_authenticated:
+        return False
+    answers = plugin_manager().hook.portal_can_access(user=user, subject=subject)
+    return True in answers and False not in answers

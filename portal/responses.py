@@ -1,11 +1,23 @@
-"""Small answers every blueprint gives the same way: form pages, fragments, redirects back."""
+"""How every view answers the same way: form pages (422 when a form has errors), safe
+redirects back, links to another page of a list, errors beside their field, and the
+signed-in actor that services are given as ``by=``."""
 
 from __future__ import annotations
 
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import render_template, request, url_for
+from flask import flash, render_template, request, url_for
+from flask_login import current_user
+
+from .errors import UserError
+from .extensions import htmx
+
+
+def current_actor() -> Any:
+    """The signed-in user as the model object services take as ``by=`` (not the proxy)."""
+    return current_user._get_current_object()  # type: ignore[attr-defined]
+
 
 # A submitted form with errors answers 422, so htmx swaps it (see base.html) and tests can tell.
 INVALID = 422
@@ -29,10 +41,28 @@ def form_page(template: str, form: Any, **context: Any) -> tuple[str, int] | str
     return (html, INVALID) if request.method == "POST" else html
 
 
+def show_error(error: UserError, form: Any = None) -> str | None:
+    """Say why a change was refused: beside its field when ``form`` has that field, else at
+    the top of ``form`` (its error summary), else as a flash message. An htmx answer without
+    a form shows no flash: the message is returned for the fragment to show."""
+    message = str(error.message)
+    if form is not None:
+        if error.field and error.field in form:
+            field = form[error.field]
+            field.errors = [*field.errors, message]
+        else:
+            form.form_errors = [*form.form_errors, message]
+        return None
+    if htmx:
+        return message
+    flash(message, "error")
+    return None
+
+
 def url_for_page(number: int) -> str:
     """This page's URL with its filters kept and another page number."""
-    args = {**request.args.to_dict(), "page": number}
-    return url_for(request.endpoint or "core.dashboard", **(request.view_args or {}), **args)
+    args: dict[str, Any] = {**request.args.to_dict(), **(request.view_args or {}), "page": number}
+    return url_for(request.endpoint or "core.dashboard", **args)
 
 
 def field_errors(form: Any) -> list[tuple[str | None, str, str]]:

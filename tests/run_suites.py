@@ -3,6 +3,10 @@
 PostgreSQL is used when it answers at ``--pg-url`` (its database is created if missing).
 When it does not answer, a local run says so and stops after SQLite; under ``CI=true``
 that is a failure, as is a run that collected no tests (pytest's exit code 5).
+
+Each backend's run is spread over pytest-xdist workers: one per core, at least two;
+``PYTEST_WORKERS=N`` chooses N (``0`` runs in this one process), and a ``-n``/``--numprocesses``
+given on the command line wins over both.
 """
 
 from __future__ import annotations
@@ -34,6 +38,20 @@ def pytest(label: str, extra_env: dict[str, str], args: list[str]) -> int:
     return code
 
 
+def xdist_workers() -> str:
+    """How many pytest-xdist workers each backend's run uses."""
+    configured = os.environ.get("PYTEST_WORKERS", "").strip()
+    if configured:
+        if not configured.isdigit():
+            sys.exit(f"PYTEST_WORKERS must be a whole number (0 for no workers), not {configured!r}")
+        return configured
+    return str(max(2, os.cpu_count() or 1))
+
+
+def chooses_workers(pytest_args: list[str]) -> bool:
+    return any(arg in ("-n", "--numprocesses") or arg.startswith(("-n", "--numprocesses=")) for arg in pytest_args)
+
+
 def ensure_postgres_database(url: str) -> str | None:
     """Create the test database if needed; return why PostgreSQL is unusable, or None."""
     parsed = make_url(url)
@@ -55,6 +73,8 @@ def main() -> int:
     parser.add_argument("--pg-url", default="postgresql+psycopg:///portal_test")
     parser.add_argument("--only", choices=["sqlite", "postgres"])
     options, pytest_args = parser.parse_known_args()
+    if not chooses_workers(pytest_args):
+        pytest_args = ["-n", xdist_workers(), *pytest_args]
 
     results: dict[str, int] = {}
     if options.only != "postgres":

@@ -2,7 +2,7 @@
 verifiable the same way. Modules offer letter kinds through ``portal_letter_kinds``."""
 
 from .engine import PdfPool
-from .kinds import LetterKind, letter_kind, missing_from_profile
+from .kinds import letter_kind, missing_from_profile
 from .service import (
     NotReady,
     RevokedLetter,
@@ -16,5 +16,5 @@ from .service import (
 )
 from .views import bp
 
-__all__ = ["LetterKind", "NotReady", "PdfPool", "RevokedLetter", "bp", "history", "issue_many", "latest_letter",
+__all__ = ["NotReady", "PdfPool", "RevokedLetter", "bp", "history", "issue_many", "latest_letter",
            "letter_html", "letter_kind", "missing_from_profile", "obtain", "organisation", "revoke"]

@@ -11,20 +11,24 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import force_locale, format_date
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit
-from ..extensions import FORMAT_LOCALES, db, lock_for_update
+from ..errors import UserError
+from ..extensions import FORMAT_LOCALES, begin_writing, db, lock_for_update
+from ..hookspecs import LetterKind
 from ..mail import queue_mail
-from ..models import Letter, OrganisationSettings, User
+from ..models import Letter, LetterCounter, OrganisationSettings, User
 from ..models.types import utcnow
+from ..transactions import transaction
 from ..urls import external_url
 from .engine import html_to_pdf, qr_svg, render_html
-from .kinds import PUBLIC_FACTS, LetterKind
+from .kinds import PUBLIC_FACTS
 
 
-class NotReady(Exception):
+class NotReady(UserError):
     """The letter cannot be issued yet; ``missing`` says what is needed, in words."""
 
     def __init__(self, missing: list[Any]) -> None:
@@ -32,11 +36,12 @@ class NotReady(Exception):
         self.missing = missing
 
 
-class RevokedLetter(Exception):
+class RevokedLetter(UserError):
     """The last letter was revoked and nothing it certifies has changed since."""
 
     def __init__(self, letter: Letter) -> None:
-        super().__init__(letter.reference)
+        super().__init__(_l("Letter %(reference)s was revoked by the programme team. Please contact them for a "
+                            "new one.", reference=letter.reference))
         self.letter = letter
 
 
@@ -49,12 +54,12 @@ def organisation() -> OrganisationSettings:
                 settings = OrganisationSettings(id=1, name=current_app.config["ORGANISATION_NAME"])
                 db.session.add(settings)
         except IntegrityError:
-            settings = db.session.get(OrganisationSettings, 1, populate_existing=True)
+            settings = db.session.get_one(OrganisationSettings, 1, populate_existing=True)
     return settings
 
 
 def verify_url(token: str) -> str:
-    # Printed on paper: it must not depend on which host served the request.
+    """The letter's verification link on the portal's public address, not the host that served the request."""
     return external_url("letters.verify", token=token)
 
 
@@ -65,6 +70,7 @@ def _data_url(content: bytes | None, content_type: str | None) -> str | None:
 
 
 def letterhead(settings: OrganisationSettings) -> dict[str, Any]:
+    """The organisation's letterhead as the letter templates read it, images as data URLs."""
     return {
         "name": settings.name,
         "address_lines": [line for line in (settings.address or "").splitlines() if line.strip()],
@@ -95,10 +101,12 @@ def _of_subject(kind: LetterKind, subject: Any) -> Any:
 
 
 def latest_letter(kind: LetterKind, subject: Any) -> Letter | None:
+    """The most recent letter of ``kind`` issued for ``subject``, or None."""
     return db.session.scalar(_of_subject(kind, subject).order_by(Letter.id.desc()).limit(1))
 
 
 def history(kind: LetterKind, subject: Any) -> list[Letter]:
+    """Every letter of ``kind`` issued for ``subject``, newest first."""
     return list(db.session.scalars(_of_subject(kind, subject).order_by(Letter.id.desc())))
 
 
@@ -130,16 +138,13 @@ def _lock_subject(subject: Any) -> None:
     db.session.expire_all()
 
 
+@transaction  # a refusal (NotReady, RevokedLetter) rolls back at once and lets go of the lock
 def obtain(kind: LetterKind, subject: Any, *, by: User, reissue: bool = False) -> Letter:
     """The current letter, or else a newly issued one that supersedes the valid one. Only a
     POST may call this. A revoked letter is replaced only when its facts changed, or when
     ``reissue`` (a staff decision) asks for it."""
     _lock_subject(subject)
-    try:
-        letter = current_letter(kind, subject, reissue=reissue)
-    except (NotReady, RevokedLetter):
-        db.session.rollback()  # let go of the lock before the caller explains
-        raise
+    letter = current_letter(kind, subject, reissue=reissue)
     if letter is None:
         # At most one letter of a subject is valid (a unique index): the old one steps aside first.
         previous = db.session.scalar(_of_subject(kind, subject).where(Letter.status == "valid"))
@@ -151,52 +156,68 @@ def obtain(kind: LetterKind, subject: Any, *, by: User, reissue: bool = False) -
             previous.superseded_by_id = letter.id
             audit.record("letter_superseded", previous, actor=by, from_state="valid", to_state="superseded",
                          details={"by": letter.reference})
-    db.session.commit()
     return letter
 
 
-def _next_sequence(year: int) -> int:
-    return (db.session.scalar(select(func.max(Letter.sequence)).where(Letter.year == year)) or 0) + 1
+def _last_issued(year: int) -> int:
+    return db.session.scalar(select(func.max(Letter.sequence)).where(Letter.year == year)) or 0
+
+
+def reserve_numbers(year: int, count: int) -> int:
+    """Take the next ``count`` letter numbers of ``year``; returns the first. The year's
+    counter row stays locked until the caller's transaction ends: another issuer waits here,
+    then numbers after these, so nobody renders a letter with a number someone else takes."""
+    begin_writing()  # SQLite: the write lock first (no row locks there)
+    if db.session.scalar(select(LetterCounter.year).where(LetterCounter.year == year)) is None:
+        try:
+            with db.session.begin_nested():  # the year's first letters, twice at once: one creates the row
+                db.session.add(LetterCounter(year=year, last_sequence=_last_issued(year)))
+        except IntegrityError:
+            pass  # the other one did; the lock below waits for it
+    counter = lock_for_update(LetterCounter, year)
+    first = max(counter.last_sequence, _last_issued(year)) + 1  # never behind letters numbered without it
+    counter.last_sequence = first + count - 1
+    return first
 
 
 def issue_many(kind: LetterKind, batch: list[tuple[Any, dict[str, Any]]], *, by: User,
                render: Callable[[list[str]], list[bytes]] | None = None) -> list[Letter]:
     """Number, render and record one new letter per (subject, facts), in order and with
-    consecutive numbers (the caller commits). ``render`` turns the letters' HTML into PDFs:
-    a batch passes one that uses several processes."""
+    consecutive numbers (the caller commits). The numbers are reserved before anything is
+    rendered (``reserve_numbers``), so each letter is rendered once. ``render`` turns the
+    letters' HTML into PDFs: a batch passes one that uses several processes."""
+    if not batch:
+        return []
     render = render or (lambda pages: [html_to_pdf(html) for html in pages])
     settings = organisation()
     issued_at = utcnow()
     tokens = [secrets.token_urlsafe(12) for _ in batch]
-    for _attempt in range(5):
-        first = _next_sequence(issued_at.year)
-        references = [f"{settings.reference_prefix}-{issued_at.year}-{first + n:04d}" for n in range(len(batch))]
-        pdfs = render([
-            letter_html(kind, facts, reference=reference, token=token, issued_on=issued_at.date(),
-                        language=kind.language_for(subject))
-            for (subject, facts), reference, token in zip(batch, references, tokens, strict=True)])
-        letters = [Letter(
-            reference=reference, year=issued_at.year, sequence=first + n, kind=kind.key,
-            subject_type=kind.subject_type, subject_id=subject.id, funded_item_id=kind.funded_item_id(subject),
-            language=kind.language_for(subject), issued_by_id=by.id, issued_at=issued_at,
-            sha256=hashlib.sha256(pdf).hexdigest(), facts=facts,
-            public_facts={key: facts.get(key) for key in PUBLIC_FACTS} | {"issuer": settings.name},
-            token=token, status="valid", pdf=pdf)
-            for n, ((subject, facts), reference, token, pdf) in enumerate(zip(batch, references, tokens, pdfs,
-                                                                             strict=True))]
-        try:
-            with db.session.begin_nested():  # another worker may take the same numbers first
-                db.session.add_all(letters)
-        except IntegrityError:
-            continue
-        for letter, (subject, _facts) in zip(letters, batch, strict=True):
-            audit.record("letter_issued", letter, actor=by, to_state="valid",
-                         details={"kind": kind.key, "subject": f"{kind.subject_type}:{subject.id}"})
-        return letters
-    raise RuntimeError("could not number the letters after 5 attempts")
+    first = reserve_numbers(issued_at.year, len(batch))
+    references = [f"{settings.reference_prefix}-{issued_at.year}-{first + n:04d}" for n in range(len(batch))]
+    pdfs = render([
+        letter_html(kind, facts, reference=reference, token=token, issued_on=issued_at.date(),
+                    language=kind.language_for(subject))
+        for (subject, facts), reference, token in zip(batch, references, tokens, strict=True)])
+    letters = [Letter(
+        reference=reference, year=issued_at.year, sequence=first + n, kind=kind.key,
+        subject_type=kind.subject_type, subject_id=subject.id, funded_item_id=kind.funded_item_id(subject),
+        language=kind.language_for(subject), issued_by_id=by.id, issued_at=issued_at,
+        sha256=hashlib.sha256(pdf).hexdigest(), facts=facts,
+        public_facts={key: facts.get(key) for key in PUBLIC_FACTS} | {"issuer": settings.name},
+        token=token, status="valid", pdf=pdf)
+        for n, ((subject, facts), reference, token, pdf) in enumerate(zip(batch, references, tokens, pdfs,
+                                                                         strict=True))]
+    db.session.add_all(letters)
+    db.session.flush()
+    for letter, (subject, _facts) in zip(letters, batch, strict=True):
+        audit.record("letter_issued", letter, actor=by, to_state="valid",
+                     details={"kind": kind.key, "subject": f"{kind.subject_type}:{subject.id}"})
+    return letters
 
 
+@transaction
 def revoke(letter: Letter, reason: str, *, by: User, holder: User | None) -> None:
+    """Revoke a letter (its verification page says so) and tell its holder why."""
     if letter.status == "revoked":
         return
     previous = letter.status
@@ -204,4 +225,3 @@ def revoke(letter: Letter, reason: str, *, by: User, holder: User | None) -> Non
     audit.record("letter_revoked", letter, actor=by, from_state=previous, to_state="revoked", note=reason)
     if holder is not None:
         queue_mail(holder, "letter_revoked", letter=letter, reason=reason)
-    db.session.commit()

@@ -14,13 +14,14 @@ from werkzeug.wrappers import Response
 from wtforms import HiddenField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from ..blueprints.pages import safe_next
 from ..extensions import db
 from ..forms import strip
+from ..hookspecs import LetterKind
 from ..models import Letter
-from ..permissions import PUBLIC, SIGNED_IN, allow
+from ..permissions import PUBLIC, SIGNED_IN, allow, can_access
+from ..responses import current_actor, safe_next
 from . import service
-from .kinds import LetterKind, letter_kind
+from .kinds import letter_kind
 
 bp = Blueprint("letters", __name__, template_folder="templates")
 
@@ -41,7 +42,10 @@ def _kind_and_subject(key: str, subject_id: int) -> tuple[LetterKind, Any]:
 
 
 def send_letter(letter: Letter) -> Response:
-    """The letter's PDF as a download that no cache keeps."""
+    """The letter's PDF as a download that no cache keeps, if the signed-in user may have it
+    (``permissions.can_access``: the letter's kind decides; 404 otherwise)."""
+    if not can_access(current_user, letter):
+        abort(404)
     response = send_file(BytesIO(letter.pdf), mimetype="application/pdf", as_attachment=True,
                          download_name=f"{letter.reference}.pdf", max_age=0)
     response.headers["Cache-Control"] = "private, no-store"
@@ -79,7 +83,7 @@ def issue(key: str, subject_id: int) -> Response | tuple[str, int]:
     """Issue the letter (or keep the current one, if its facts still hold), then download it."""
     kind, subject = _kind_and_subject(key, subject_id)
     try:
-        service.obtain(kind, subject, by=current_user._get_current_object())
+        service.obtain(kind, subject, by=current_actor())
     except (service.NotReady, service.RevokedLetter) as exc:
         return _cannot_have_it(kind, exc)
     return redirect(url_for("letters.download", key=key, subject_id=subject_id), code=303)
@@ -92,7 +96,7 @@ def reissue(key: str, subject_id: int) -> Response | tuple[str, int]:
     if not kind.can_revoke(current_user, subject):
         abort(403)
     try:
-        letter = service.obtain(kind, subject, by=current_user._get_current_object(), reissue=True)
+        letter = service.obtain(kind, subject, by=current_actor(), reissue=True)
     except service.NotReady as exc:
         return _cannot_have_it(kind, exc)
     flash(_("Letter %(reference)s issued.", reference=letter.reference), "success")
@@ -111,7 +115,7 @@ def revoke(letter_id: int) -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         flash(" ".join(str(error) for error in form.reason.errors), "error")
         return redirect(safe_next(form.next.data), code=303)
-    service.revoke(letter, form.reason.data, by=current_user._get_current_object(), holder=kind.holder(subject))
+    service.revoke(letter, form.reason.data, by=current_actor(), holder=kind.holder(subject))
     flash(_("Letter %(reference)s revoked.", reference=letter.reference), "success")
     return redirect(safe_next(form.next.data), code=303)
 

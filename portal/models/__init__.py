@@ -27,7 +27,7 @@ from .donors import (
 )
 from .expenses import LINE_STATES, PAYMENT_METHODS, ExpenseClaim, ExpenseLine, Payment, ProgrammeBudget
 from .funding import BUDGET_CATEGORIES, BudgetLine, FundedItem
-from .letters import LETTER_STATES, Letter, OrganisationSettings
+from .letters import LETTER_STATES, Letter, LetterCounter, OrganisationSettings
 from .money import ExchangeRate
 from .records import AuditEvent, OutboxMessage, StoredFile
 from .users import ROLES, User, UserRole
@@ -40,7 +40,7 @@ __all__ = [
     "LINE_STATES", "PAYMENT_METHODS", "ExpenseClaim", "ExpenseLine", "Payment", "ProgrammeBudget",
     "Application", "APPLICATION_STATES", "ApplicationComment", "ApplicationDocument", "AuditEvent",
     "BUDGET_CATEGORIES", "BudgetLine", "Clinic", "Conference", "ConferenceReport", "DOCUMENT_KINDS",
-    "ExchangeRate", "FundedItem", "Letter", "LETTER_STATES", "OrganisationSettings",
+    "ExchangeRate", "FundedItem", "Letter", "LetterCounter", "LETTER_STATES", "OrganisationSettings",
     "OutboxMessage", "PARTICIPATION", "ROLES", "SHARING_METHODS", "StoredFile", "User", "UserRole",
     "VISA_OUTCOMES",
 ]

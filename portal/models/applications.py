@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import BaseModel
 from .funding import FundedItem
 from .types import UTCDateTime, utcnow
 
@@ -24,6 +24,7 @@ REPORT_STATES = ("submitted", "accepted", "returned")
 
 class Application(FundedItem):
     __tablename__ = "applications"
+    FUNDED_STATES = ("approved", "completed")
     __table_args__ = (
         CheckConstraint("participation IN ('attending', 'poster', 'oral', 'invited_talk')", name="participation"),
         CheckConstraint("visa_outcome IS NULL OR visa_outcome IN ('granted', 'refused')", name="visa_outcome"),
@@ -67,7 +68,7 @@ class Application(FundedItem):
         return f"{self.conference.name} ({self.conference.start_date.year})"
 
 
-class ApplicationDocument(db.Model):
+class ApplicationDocument(BaseModel):
     __tablename__ = "application_documents"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -80,7 +81,7 @@ class ApplicationDocument(db.Model):
     file = relationship("StoredFile", lazy="joined", innerjoin=True)
 
 
-class ApplicationComment(db.Model):
+class ApplicationComment(BaseModel):
     """A comment the doctor sees, or (``internal``) a staff note the doctor never sees."""
 
     __tablename__ = "application_comments"
@@ -96,7 +97,7 @@ class ApplicationComment(db.Model):
     application: Mapped[Application] = relationship(back_populates="comments")
 
 
-class ConferenceReport(db.Model):
+class ConferenceReport(BaseModel):
     """What the doctor learned and how it was shared; staff accept it or send it back."""
 
     __tablename__ = "conference_reports"

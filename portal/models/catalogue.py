@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from ..extensions import db
+from ..extensions import BaseModel
 from ..weblinks import checked_web_address
 from .types import UTCDateTime, utcnow
 
@@ -20,7 +20,7 @@ class HasWebsite:
         return checked_web_address(value)
 
 
-class Clinic(HasWebsite, db.Model):
+class Clinic(HasWebsite, BaseModel):
     __tablename__ = "clinics"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -38,7 +38,7 @@ class Clinic(HasWebsite, db.Model):
         return self.name
 
 
-class Conference(HasWebsite, db.Model):
+class Conference(HasWebsite, BaseModel):
     __tablename__ = "conferences"
     __table_args__ = (CheckConstraint("end_date >= start_date", name="dates_in_order"),)
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from ..extensions import db
+from ..extensions import BaseModel
 from ..plaintext import printable
 from .types import UTCDateTime, utcnow
 
@@ -23,7 +23,7 @@ def _sql_in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
-class Donor(db.Model):
+class Donor(BaseModel):
     """A person or organisation who gives. Donors never sign in; staff keep their record."""
 
     __tablename__ = "donors"
@@ -87,7 +87,7 @@ class Donor(db.Model):
         return lines + ([self.postcode] if self.postcode else [])
 
 
-class GiftAidDeclaration(db.Model):
+class GiftAidDeclaration(BaseModel):
     """A UK taxpayer's declaration that the charity may claim Gift Aid on their gifts."""
 
     __tablename__ = "gift_aid_declarations"
@@ -119,7 +119,7 @@ class GiftAidDeclaration(db.Model):
         return self.covers_past and self.window_start() <= day <= self.made_on
 
 
-class Acknowledgement(db.Model):
+class Acknowledgement(BaseModel):
     """A thank-you: the letter that went to a donor for one or more gifts, and how."""
 
     __tablename__ = "acknowledgements"
@@ -144,7 +144,7 @@ class Acknowledgement(db.Model):
         back_populates="acknowledgement", order_by="(Donation.received_on, Donation.id)")
 
 
-class AcknowledgementBatch(db.Model):
+class AcknowledgementBatch(BaseModel):
     """One "acknowledge all pending" run: its post letters are printed together."""
 
     __tablename__ = "acknowledgement_batches"
@@ -157,7 +157,7 @@ class AcknowledgementBatch(db.Model):
     started_by = relationship("User")
 
 
-class Donation(db.Model):
+class Donation(BaseModel):
     """A gift received. Pending until an acknowledgement thanks the donor for it."""
 
     __tablename__ = "donations"
@@ -198,7 +198,7 @@ class Donation(db.Model):
         return sum(allocation.amount for allocation in self.allocations)
 
 
-class DonationAllocation(db.Model):
+class DonationAllocation(BaseModel):
     """Part (or all) of a restricted gift assigned to what it paid for."""
 
     __tablename__ = "donation_allocations"
@@ -215,7 +215,7 @@ class DonationAllocation(db.Model):
     funded_item = relationship("FundedItem")
 
 
-class DonationImport(db.Model):
+class DonationImport(BaseModel):
     """An uploaded bank or platform export: kept until imported, with what became of each row."""
 
     __tablename__ = "donation_imports"

@@ -9,14 +9,14 @@ from typing import Any
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import BaseModel
 from .types import DecimalText, UTCDateTime, utcnow
 
 LINE_STATES = ("draft", "submitted", "approved", "rejected", "queried", "paid")
 PAYMENT_METHODS = ("bank_transfer", "card", "cash", "other")
 
 
-class ExpenseClaim(db.Model):
+class ExpenseClaim(BaseModel):
     """A claimant's claim against one funded item; ``direct`` marks costs the charity paid itself."""
 
     __tablename__ = "expense_claims"
@@ -34,7 +34,7 @@ class ExpenseClaim(db.Model):
         back_populates="claim", cascade="all, delete-orphan", order_by="ExpenseLine.id")
 
 
-class ExpenseLine(db.Model):
+class ExpenseLine(BaseModel):
     __tablename__ = "expense_lines"
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
@@ -74,7 +74,7 @@ class ExpenseLine(db.Model):
     __mapper_args__: Any = {"version_id_col": version}
 
 
-class Payment(db.Model):
+class Payment(BaseModel):
     """Money the charity sent a claimant, covering one or more approved lines."""
 
     __tablename__ = "payments"
@@ -93,7 +93,7 @@ class Payment(db.Model):
     lines: Mapped[list[ExpenseLine]] = relationship(back_populates="payment")
 
 
-class ProgrammeBudget(db.Model):
+class ProgrammeBudget(BaseModel):
     """What the programme may spend in a year, in GBP minor units."""
 
     __tablename__ = "programme_budgets"

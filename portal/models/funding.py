@@ -2,24 +2,43 @@
 
 Modules subclass ``FundedItem`` with joined-table inheritance; expense claims, budget
 figures, donor allocations and letters refer to the base row, so no module needs another.
-Money is kept in integer minor units with its ISO 4217 code beside it.
+Money is kept in integer minor units with its ISO 4217 code beside it. Each subclass names
+the states in which the charity pays for it (``FUNDED_STATES``); ``is_funded()`` asks that of
+one item, or of every kind at once in SQL.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import ClassVar
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ColumnElement,
+    ForeignKey,
+    String,
+    UniqueConstraint,
+    and_,
+    false,
+    or_,
+)
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import BaseModel
 from .types import UTCDateTime, utcnow
 
 BUDGET_CATEGORIES = ("registration", "travel", "accommodation", "visa", "other")
 
 
-class FundedItem(db.Model):
+class FundedItem(BaseModel):
     __tablename__ = "funded_items"
+
+    # The states in which the programme pays for an item of this kind (claims, budget
+    # commitments, restricted gifts, letters); each subclass names its own.
+    FUNDED_STATES: ClassVar[tuple[str, ...]] = ()
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(32), index=True)
@@ -50,11 +69,25 @@ class FundedItem(db.Model):
         """What people call this item; subclasses say it better (the conference, the visit)."""
         return f"#{self.id}"
 
+    def _is_funded_here(self) -> bool:
+        """Whether the programme pays for this item: its state is one of its kind's funded states."""
+        return self.status in type(self).FUNDED_STATES
+
+    @classmethod
+    def _is_funded_in_sql(cls) -> ColumnElement[bool]:
+        """The same in SQL, for ``.where(FundedItem.is_funded())``: each kind in its own states."""
+        kinds = [and_(cls.kind == mapper.polymorphic_identity, cls.status.in_(mapper.class_.FUNDED_STATES))
+                 for mapper in sa_inspect(cls).self_and_descendants if mapper.class_.FUNDED_STATES]
+        return or_(false(), *kinds)
+
+    # item.is_funded() on one item; FundedItem.is_funded() (or Application.is_funded()) in a query.
+    is_funded = hybrid_method(_is_funded_here, _is_funded_in_sql)
+
     def budget_line(self, category: str) -> BudgetLine | None:
         return next((line for line in self.budget_lines if line.category == category), None)
 
 
-class BudgetLine(db.Model):
+class BudgetLine(BaseModel):
     __tablename__ = "budget_lines"
     __table_args__ = (
         UniqueConstraint("funded_item_id", "category"),

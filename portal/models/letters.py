@@ -8,13 +8,13 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import BaseModel
 from .types import EncryptedBytes, EncryptedJSON, UTCDateTime, utcnow
 
 LETTER_STATES = ("valid", "superseded", "revoked")
 
 
-class OrganisationSettings(db.Model):
+class OrganisationSettings(BaseModel):
     """One row: what every letter's letterhead and signature say."""
 
     __tablename__ = "organisation_settings"
@@ -36,7 +36,7 @@ class OrganisationSettings(db.Model):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
-class Letter(db.Model):
+class Letter(BaseModel):
     """A letter as issued: its PDF, what it certifies, and whether it still stands."""
 
     __tablename__ = "letters"
@@ -75,3 +75,14 @@ class Letter(db.Model):
 
     superseded_by = relationship("Letter", remote_side=[id])
     issued_by = relationship("User", foreign_keys=[issued_by_id])
+
+
+class LetterCounter(BaseModel):
+    """The last letter number taken in a year. A transaction that issues letters locks its
+    year's row and takes the next numbers before it renders anything, so two issuers never
+    render with the same numbers and none has to render again."""
+
+    __tablename__ = "letter_counters"
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last_sequence: Mapped[int] = mapped_column(default=0)

@@ -8,11 +8,11 @@ from decimal import Decimal
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import BaseModel
 from .types import DecimalText, UTCDateTime, utcnow
 
 
-class ExchangeRate(db.Model):
+class ExchangeRate(BaseModel):
     """``rate`` units of the base currency buy one unit of ``currency``, from ``valid_from`` on."""
 
     __tablename__ = "exchange_rates"

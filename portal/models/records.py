@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import BaseModel
 from .types import UTCDateTime, utcnow
 
 
-class AuditEvent(db.Model):
+class AuditEvent(BaseModel):
     """Who did what to which record, from and to which state. Rows are never changed."""
 
     __tablename__ = "audit_events"
@@ -37,7 +37,7 @@ class AuditEvent(db.Model):
 OUTBOX_STATUSES = ("pending", "sent", "failed")
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(BaseModel):
     """An e-mail written in the same transaction as the change it reports."""
 
     __tablename__ = "outbox_messages"
@@ -60,7 +60,7 @@ class OutboxMessage(db.Model):
     letter = relationship("Letter")
 
 
-class StoredFile(db.Model):
+class StoredFile(BaseModel):
     """An upload kept outside ``static/`` under a random name; served only after a permission check."""
 
     __tablename__ = "stored_files"

@@ -9,7 +9,7 @@ from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from ..extensions import db
+from ..extensions import BaseModel, db
 from ..plaintext import printable
 from .types import EncryptedDate, EncryptedText, UTCDateTime, utcnow
 
@@ -20,7 +20,7 @@ def new_session_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-class UserRole(db.Model):
+class UserRole(BaseModel):
     __tablename__ = "user_roles"
     __table_args__ = (UniqueConstraint("user_id", "role"),)
 
@@ -29,7 +29,7 @@ class UserRole(db.Model):
     role: Mapped[str] = mapped_column(String(16))
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, BaseModel):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)

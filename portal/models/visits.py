@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import BaseModel
 from .funding import FundedItem
 
 VISIT_STATES = ("planned", "confirmed", "completed", "cancelled")
@@ -19,6 +19,7 @@ class ExpertVisit(FundedItem):
     """A leading specialist's visit to a partner clinic. The expert is the beneficiary."""
 
     __tablename__ = "expert_visits"
+    FUNDED_STATES = ("confirmed", "completed")
     __table_args__ = (CheckConstraint("departure_on >= arrival_on", name="dates_in_order"),)
 
     id: Mapped[int] = mapped_column(ForeignKey("funded_items.id", ondelete="CASCADE"), primary_key=True)
@@ -50,7 +51,7 @@ class ExpertVisit(FundedItem):
         return f"{who} · {self.host_clinic.name} ({self.arrival_on:%d.%m.%Y})"
 
 
-class VisitActivity(db.Model):
+class VisitActivity(BaseModel):
     __tablename__ = "visit_activities"
     __table_args__ = (
         CheckConstraint("kind IN ('consultation', 'lecture', 'master_class', 'joint_surgery')", name="known_kind"),

@@ -22,11 +22,6 @@ def decide(client, application, action, htmx=False, version=None, **fields):
     return post(f"/applications/{application.id}/{action}", data=data)
 
 
-@pytest.fixture
-def staff(make_user):
-    return make_user(roles=["staff"], name="Emma Clarke")
-
-
 def test_approve_inline_with_htmx_and_adjusted_amounts(client, login, staff, make_user, make_application, rates):
     doctor = make_user(roles=["doctor"], preferred_language="ru")
     application = make_application(doctor=doctor)

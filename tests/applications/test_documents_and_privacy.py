@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
@@ -26,11 +25,6 @@ def upload(client, application, content, name="acceptance.pdf", kind="acceptance
     boundary, body = encode_multipart({"csrf_token": token, "kind": kind, "file": file})
     return client.post(f"/applications/{application.id}/documents", data=body, csrf=False,
                        content_type=f"multipart/form-data; boundary={boundary}", headers={"X-CSRFToken": token})
-
-
-@pytest.fixture
-def doctor(make_user):
-    return make_user(roles=["doctor"])
 
 
 def test_upload_and_download_a_pdf(app, client, login, doctor, make_application, make_user):

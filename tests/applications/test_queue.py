@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import event
-
 from portal.extensions import db
 from portal.models import Application, BudgetLine
 from portal.models.types import utcnow
@@ -77,34 +75,24 @@ def _add_applications(count: int, doctor, conference) -> None:
     db.session.commit()
 
 
-def _statements_for(client, url: str) -> int:
-    count = 0
-
-    def counter(*args, **kwargs):
-        nonlocal count
-        count += 1
-
-    engine = db.engine
-    event.listen(engine, "before_cursor_execute", counter)
-    try:
+def _statements_for(count_statements, client, url: str) -> int:
+    with count_statements() as counted:
         response = client.get(url)
-    finally:
-        event.remove(engine, "before_cursor_execute", counter)
     assert response.status_code == 200
-    return count
+    return counted.count
 
 
 def test_the_queue_runs_as_many_statements_for_500_rows_as_for_10(client, login, make_user, make_clinic,
-                                                                  make_conference, rates):
+                                                                  make_conference, rates, count_statements):
     conference = make_conference()
     doctors = [make_user(name=f"Doctor {i}", clinic=make_clinic()) for i in range(3)]
     login(make_user(roles=["staff"]))
     for doctor in doctors:
         _add_applications(4, doctor, conference)
-    few = _statements_for(client, "/applications/review")
+    few = _statements_for(count_statements, client, "/applications/review")
     for doctor in doctors:
         _add_applications(163, doctor, conference)
-    many = _statements_for(client, "/applications/review")
+    many = _statements_for(count_statements, client, "/applications/review")
     assert many == few, (few, many)
 
 

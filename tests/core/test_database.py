@@ -27,7 +27,7 @@ def test_sqlite_connections_enforce_foreign_keys_wal_and_wait_on_locks(app):
     with db.engine.connect() as conn:
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
-        assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 5000
+        assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 15000
 
 
 def test_budget_lines_belong_to_a_funded_item_and_money_is_whole_minor_units(app):

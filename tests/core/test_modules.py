@@ -79,7 +79,7 @@ def test_an_unknown_module_name_is_refused(make_app):
 PLUGIN_SOURCE = '''
 from flask import Blueprint
 from portal import hookimpl
-from portal.modules import DashboardCard, NavEntry
+from portal.hookspecs import DashboardCard, NavEntry
 from portal.permissions import SIGNED_IN, allow
 
 bp = Blueprint("greetings", __name__, url_prefix="/greetings")
@@ -152,7 +152,7 @@ class InlinePlugin:
 
 
 def hookspecs_card():
-    from portal.modules import DashboardCard
+    from portal.hookspecs import DashboardCard
 
     return DashboardCard("Inline card", "Registered in a test.", "core.dashboard", "Back home")
 

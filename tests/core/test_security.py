@@ -143,3 +143,15 @@ def test_behind_a_trusted_proxy_the_client_address_is_the_forwarded_one(make_app
                  for i, address in enumerate(["203.0.113.5", "203.0.113.5", "203.0.113.5", "198.51.100.7"])]
     # the third failure from one address is refused; another address behind the same proxy is not
     assert codes == [422, 422, 429, 422]
+
+
+def test_one_clock_in_the_portals_time_zone(make_app):
+    import datetime as dt
+
+    from portal import clock
+
+    app = make_app(TIMEZONE="Pacific/Kiritimati")  # UTC+14: its day starts before anyone else's
+    with app.app_context():
+        assert clock.now().utcoffset() == dt.timedelta(hours=14)
+        assert clock.today() == dt.datetime.now(dt.UTC).astimezone(clock.zone()).date()
+        assert app.config["BABEL_DEFAULT_TIMEZONE"] == "Pacific/Kiritimati"

@@ -13,8 +13,8 @@ from flask import Flask
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
+from portal.accounts import invite
 from portal.blueprints.applications import services as applications
-from portal.blueprints.auth.services import invite
 from portal.blueprints.donors import services as donors
 from portal.blueprints.expenses import services as expenses
 from portal.blueprints.expert_visits import services as visits
@@ -50,11 +50,6 @@ def request_context(app: Flask) -> Iterator[None]:
 def doctor_and_staff(make_user):
     """A doctor who also works on the programme's staff."""
     return make_user(roles=["doctor", "staff"], name="Irina Smirnova")
-
-
-@pytest.fixture
-def staff(make_user):
-    return make_user(roles=["staff"], name="Emma Clarke")
 
 
 @pytest.fixture

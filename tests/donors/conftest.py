@@ -1,4 +1,4 @@
-"""Donors: staff, a donor factory and gifts recorded the way staff record them."""
+"""Donors: a donor factory and gifts recorded the way staff record them."""
 
 from __future__ import annotations
 
@@ -11,11 +11,6 @@ from portal.extensions import db
 from portal.models import Donation, Donor, GiftAidDeclaration
 
 _counter = itertools.count(1)
-
-
-@pytest.fixture
-def staff(make_user):
-    return make_user(roles=["staff"], name="Emma Clarke")
 
 
 @pytest.fixture

@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import event, func, insert, select
 from sqlalchemy.orm import Session
 
-from portal.blueprints.donors import imports
+from portal.blueprints.donors.imports import mapping as column_mapping
+from portal.blueprints.donors.imports import parsing, reading
 from portal.extensions import db
 from portal.models import AuditEvent, Donation, DonationImport, Donor
 
@@ -294,7 +295,7 @@ def test_no_file_or_a_file_too_large_is_refused(client, login, staff):
     response = client.post("/donors/imports/new", data={}, content_type="multipart/form-data")
     assert response.status_code == 422
     assert "Choose the CSV file to import." in response.get_data(as_text=True)
-    too_large = b"Date,Amount\r\n" + b"01/02/2026,25.00\r\n" * (imports.MAX_BYTES // 18 + 1)
+    too_large = b"Date,Amount\r\n" + b"01/02/2026,25.00\r\n" * (reading.MAX_BYTES // 18 + 1)
     # The body written out by hand: the test client would spool a file this size to disk and leave it open.
     body = (b'--b0undary\r\nContent-Disposition: form-data; name="file"; filename="big.csv"\r\n'
             b"Content-Type: text/csv\r\n\r\n" + too_large + b"\r\n--b0undary--\r\n")
@@ -440,13 +441,13 @@ def test_the_upload_page_lists_recent_uploads(client, login, staff):
     ("5.00 CR", Decimal("5.00"), False, None),
 ])
 def test_amounts_are_read_as_exports_write_them(text, amount, negative, currency):
-    assert imports.parse_amount(text) == (amount, negative, currency)
+    assert parsing.parse_amount(text) == (amount, negative, currency)
 
 
 @pytest.mark.parametrize("text", ["abc", "1,2,3", "12.3.4", "XYZ 5", "£5 EUR", "1e5", "NaN", ""])
 def test_what_is_not_an_amount_is_refused(text):
     with pytest.raises(ValueError):
-        imports.parse_amount(text)
+        parsing.parse_amount(text)
 
 
 @pytest.mark.parametrize(("text", "date_format", "expected"), [
@@ -466,7 +467,7 @@ def test_what_is_not_an_amount_is_refused(text):
     ("yesterday", "dmy", None),
 ])
 def test_dates_are_read_in_the_chosen_format(text, date_format, expected):
-    assert imports.parse_date(text, date_format) == expected
+    assert parsing.parse_date(text, date_format) == expected
 
 
 @pytest.mark.parametrize(("text", "method"), [
@@ -476,28 +477,28 @@ def test_dates_are_read_in_the_chosen_format(text, date_format, expected):
     ("online", "online_platform"), ("bank_transfer", "bank_transfer"), ("carrier pigeon", None),
 ])
 def test_methods_are_read_from_common_words(app, text, method):
-    assert imports.parse_method(text) == method
+    assert parsing.parse_method(text) == method
 
 
 def test_columns_are_guessed_from_the_header():
-    assert imports.guess_columns(["Transaction Date", "Value", "Transaction ID", "Payer", "E-mail", "Currency",
-                                  "Type", "Fund"]) == {
+    assert column_mapping.guess_columns(["Transaction Date", "Value", "Transaction ID", "Payer", "E-mail",
+                                         "Currency", "Type", "Fund"]) == {
         "date": 0, "amount": 1, "reference": 2, "name": 3, "email": 4, "currency": 5, "method": 6, "campaign": 7}
-    assert imports.guess_columns(["Donor email", "Donor name", "Refund", "Credit"]) == {
+    assert column_mapping.guess_columns(["Donor email", "Donor name", "Refund", "Credit"]) == {
         "date": None, "amount": 3, "reference": None, "name": 1, "email": 0, "currency": None, "method": None,
         "campaign": None}
 
 
 def test_the_currency_named_in_the_amount_header_is_the_default(app):
-    table = imports.read_table("Date;Amount (EUR);Name\r\n12/31/2025;5,00;A B\r\n")
-    mapping = imports.guess_mapping(table)
+    table = reading.read_table("Date;Amount (EUR);Name\r\n12/31/2025;5,00;A B\r\n")
+    mapping = column_mapping.guess_mapping(table)
     assert (table.delimiter, mapping.default_currency, mapping.date_format) == (";", "EUR", "mdy")
 
 
 def test_month_first_dates_are_recognised():
-    assert imports.guess_date_format(["01/02/2026", "12/31/2026"]) == "mdy"
-    assert imports.guess_date_format(["01/02/2026", "31/12/2026"]) == "dmy"
-    assert imports.guess_date_format(["01/02/2026"]) == "dmy"
+    assert column_mapping.guess_date_format(["01/02/2026", "12/31/2026"]) == "mdy"
+    assert column_mapping.guess_date_format(["01/02/2026", "31/12/2026"]) == "dmy"
+    assert column_mapping.guess_date_format(["01/02/2026"]) == "dmy"
 
 
 def test_the_pages_open_in_russian(client, login, make_user, known):

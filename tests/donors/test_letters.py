@@ -4,7 +4,6 @@ the Gift Aid sentence exactly when it applies, and the impact statement without 
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 import pytest
 from sqlalchemy import select
@@ -12,22 +11,17 @@ from sqlalchemy import select
 from portal.blueprints.donors import services
 from portal.extensions import db
 from portal.models import GiftAidDeclaration, Letter
-from tests.letters.conftest import pdf_text
+from tests.fixtures.pdf import flat_text
 
 RECEIVED = dt.date(2025, 3, 3)
 GIFT_AID_EN = "Because you have made a Gift Aid declaration"
 GIFT_AID_RU = "декларацию Gift Aid"
 
 
-def flat(pdf: bytes) -> str:
-    """The letter's text with line breaks and layout spaces folded to single spaces."""
-    return re.sub(r"\s+", " ", pdf_text(pdf))
-
-
 def thank(make_donation, donor, staff, amount=5000, **fields):
     donation = make_donation(donor, amount, RECEIVED, **fields)
     acknowledgement = services.acknowledge([donation], by=staff)
-    return acknowledgement, flat(acknowledgement.letter.pdf)
+    return acknowledgement, flat_text(acknowledgement.letter.pdf)
 
 
 def test_an_english_letter_with_gift_aid(staff, make_donor, make_donation):
@@ -125,7 +119,7 @@ def test_a_russian_letter_without_gift_aid(staff, make_donor, make_donation):
 def test_one_letter_for_several_gifts_lists_each(staff, make_donor, make_donation):
     donor = make_donor(declared_on=dt.date(2024, 1, 1), language="ru", first_name="Иван", last_name="Петров")
     gifts = [make_donation(donor, 2500, dt.date(2025, 3, 3)), make_donation(donor, 1000, dt.date(2025, 5, 20))]
-    text = flat(services.acknowledge(gifts, by=staff).letter.pdf)
+    text = flat_text(services.acknowledge(gifts, by=staff).letter.pdf)
     assert "3 марта 2025 г. 25,00 £" in text and "20 мая 2025 г. 10,00 £" in text
     assert GIFT_AID_RU in text
 
@@ -143,7 +137,7 @@ def test_staff_download_the_letter_and_others_may_not(app, client, login, staff,
     assert response.mimetype == "application/pdf"
     assert response.data == acknowledgement.letter.pdf
     assert f'filename={acknowledgement.letter.reference}.pdf' in response.headers["Content-Disposition"]
-    assert GIFT_AID_EN in flat(response.data)
+    assert GIFT_AID_EN in flat_text(response.data)
 
     doctor_browser = app.test_client()
     doctor = make_user(roles=["doctor"])
@@ -189,7 +183,7 @@ def test_the_impact_statement_names_the_place_but_not_the_doctor(client, login, 
     login(staff)
     response = client.post(f"/letters/donor_impact/{donor.id}/issue", follow_redirects=True)
     assert response.status_code == 200 and response.mimetype == "application/pdf"
-    text = flat(response.data)
+    text = flat_text(response.data)
     assert "What your gifts made possible" in text and "Dear Mrs Smith," in text
     assert "A place for Dr A. P. I., Haematology, at EHA Congress, Stockholm, June 2027 — £300.00" in text
     for private in ("Anna", "Petrovna", "Ivanova", "anna.ivanova@example.org", "Moscow Partner Clinic"):
@@ -201,7 +195,7 @@ def test_the_impact_statement_names_the_place_but_not_the_doctor(client, login, 
     services.allocate(gift, funded_place, 10000, by=staff)
     assert "Issue an updated letter" in client.get(f"/letters/donor_impact/{donor.id}").get_data(as_text=True)
     newer = client.post(f"/letters/donor_impact/{donor.id}/issue", follow_redirects=True)
-    assert "£300.00, £100.00" in flat(newer.data)
+    assert "£300.00, £100.00" in flat_text(newer.data)
     letters = db.session.scalars(select(Letter).where(Letter.kind == "donor_impact").order_by(Letter.id)).all()
     assert [item.status for item in letters] == ["superseded", "valid"]
 
@@ -210,7 +204,7 @@ def test_the_impact_statement_in_russian(client, login, staff, make_donor, make_
     donor = make_donor(language="ru", first_name="Иван", last_name="Петров")
     services.allocate(make_donation(donor, 50000), funded_place, 30000, by=staff)
     login(staff)
-    text = flat(client.post(f"/letters/donor_impact/{donor.id}/issue", follow_redirects=True).data)
+    text = flat_text(client.post(f"/letters/donor_impact/{donor.id}/issue", follow_redirects=True).data)
     assert "Что стало возможным благодаря вам" in text
     assert "Участие врача A. P. I. (Haematology) в конференции «EHA Congress», Stockholm, июнь 2027" in text
     assert "300,00 £" in text

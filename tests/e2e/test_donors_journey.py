@@ -18,7 +18,7 @@ from playwright.sync_api import Page, expect
 import portal
 from portal.extensions import db
 from portal.models import Donation, Donor
-from tests.letters.conftest import pdf_text
+from tests.fixtures.pdf import flat_text
 
 pytestmark = pytest.mark.e2e
 
@@ -29,10 +29,6 @@ HOUSE, STREET_TOWN, POSTCODE = "14", "Cherry Tree Lane\nBath", "ba1 2ab"  # the 
 GIFTS = [("25", "£25.00", "HOLLIS-STO-0425", 6), ("40.00", "£40.00", "HOLLIS-STO-0525", 3)]
 GIFT_AID_SENTENCE = "Because you have made a Gift Aid declaration"
 REFERENCE = re.compile(r"\b[A-Z]{1,10}-\d{4}-\d{4}\b")  # a letter reference, like EP-2026-0001
-
-
-def folded(text: str) -> str:
-    return " ".join(text.split())
 
 
 def test_add_donor_gift_aid_two_gifts_batch_thanks_by_post(
@@ -170,7 +166,7 @@ def test_add_donor_gift_aid_two_gifts_batch_thanks_by_post(
     download.value.save_as(pdf_path)
     pdf = pdf_path.read_bytes()
     assert pdf.startswith(b"%PDF")
-    text = folded(pdf_text(pdf))
+    text = flat_text(pdf)
     assert f"{TITLE} {FIRST} {LAST}" in text, text  # the envelope window
     assert f"{HOUSE} Cherry Tree Lane" in text, text
     assert POSTCODE.upper() in text, text

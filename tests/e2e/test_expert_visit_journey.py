@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-import subprocess
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,6 +21,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import Letter, OutboxMessage
+from tests.fixtures.pdf import flat_text
 
 pytestmark = pytest.mark.e2e
 
@@ -43,12 +43,6 @@ ACTIVITIES = [
     ("Master class", 2, "14:00", "17:00", "Bone marrow harvest master class", "Operating theatre 2",
      "Transplant surgeons"),
 ]
-
-
-def pdf_text(path: Path) -> str:
-    """The PDF's text with whitespace (line breaks included) folded to single spaces."""
-    result = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True)
-    return " ".join(result.stdout.split())
 
 
 def letter_rows(app: Flask, visit_id: int) -> list[tuple[int, str, str, str, str]]:
@@ -193,7 +187,7 @@ def test_visit_for_new_expert_letter_and_reissue(
         first_download.value.save_as(first_path)
         first_pdf = first_path.read_bytes()
         assert first_pdf.startswith(b"%PDF")
-        first_text = pdf_text(first_path)
+        first_text = flat_text(first_path.read_bytes(), layout=False)
         assert "Invitation" in first_text
         assert "Приглашение" in first_text
         for *_, title, _, _ in ACTIVITIES:
@@ -243,7 +237,7 @@ def test_visit_for_new_expert_letter_and_reissue(
         second_download.value.save_as(second_path)
         second_pdf = second_path.read_bytes()
         assert second_pdf.startswith(b"%PDF")
-        second_text = pdf_text(second_path)
+        second_text = flat_text(second_path.read_bytes(), layout=False)
         assert "Invitation" in second_text
         assert "Приглашение" in second_text
         assert format_date(new_departure, "long", locale="en_GB") in second_text

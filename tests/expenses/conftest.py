@@ -1,5 +1,5 @@
-"""Fixtures for money out: finance and staff people, approved items with caps, receipts,
-and claim lines brought to a given state through the real services."""
+"""Fixtures for money out: approved items with caps, receipts, and claim lines brought to
+a given state through the real services (the people are in tests/fixtures/people.py)."""
 
 from __future__ import annotations
 
@@ -36,21 +36,6 @@ def pdf_bytes(text: str | None = None) -> bytes:
 
 def receipt(content: bytes | None = None, filename: str = "receipt.pdf") -> FileStorage:
     return FileStorage(stream=io.BytesIO(content if content is not None else pdf_bytes()), filename=filename)
-
-
-@pytest.fixture
-def staff(make_user: Any) -> User:
-    return make_user(roles=["staff"], name="Emma Clarke")
-
-
-@pytest.fixture
-def finance(make_user: Any) -> User:
-    return make_user(roles=["finance"], name="Oliver Price")
-
-
-@pytest.fixture
-def doctor(make_user: Any) -> User:
-    return make_user(roles=["doctor"], name="Anna Petrova")
 
 
 @pytest.fixture

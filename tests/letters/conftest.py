@@ -1,49 +1,12 @@
-"""Reading PDFs back with poppler-utils and QR codes with zbar, as a person would."""
+"""Letters: an approved application whose doctor can have a visa-support letter.
+
+The PDF readers (pdftotext, pdftoppm, zbar …) are in ``tests/fixtures/pdf.py``."""
 
 from __future__ import annotations
 
 import datetime as dt
-import shutil
-import subprocess
-from pathlib import Path
 
 import pytest
-
-
-def _tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        pytest.skip(f"{name} is not installed")
-    return path
-
-
-def pdf_text(pdf: bytes) -> str:
-    return subprocess.run([_tool("pdftotext"), "-layout", "-", "-"], input=pdf, capture_output=True,
-                          check=True).stdout.decode("utf-8")
-
-
-def pdf_to_png(pdf: bytes, folder: Path, dpi: int = 150) -> list[Path]:
-    source = folder / "letter.pdf"
-    source.write_bytes(pdf)
-    subprocess.run([_tool("pdftoppm"), "-png", "-r", str(dpi), str(source), str(folder / "page")], check=True)
-    return sorted(folder.glob("page*.png"))
-
-
-def pdf_fonts(pdf: bytes, folder: Path) -> str:
-    source = folder / "fonts.pdf"
-    source.write_bytes(pdf)
-    return subprocess.run([_tool("pdffonts"), str(source)], capture_output=True, check=True).stdout.decode()
-
-
-def embedded_files(pdf: bytes, folder: Path) -> str:
-    source = folder / "attachments.pdf"
-    source.write_bytes(pdf)
-    return subprocess.run([_tool("pdfdetach"), "-list", str(source)], capture_output=True, check=True).stdout.decode()
-
-
-def qr_codes(png: Path) -> list[str]:
-    result = subprocess.run([_tool("zbarimg"), "--quiet", "--raw", str(png)], capture_output=True)
-    return [line for line in result.stdout.decode().splitlines() if line]
 
 
 @pytest.fixture

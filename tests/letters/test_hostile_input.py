@@ -12,7 +12,7 @@ from portal.letters import letter_kind
 from portal.letters.engine import AllowListFetcher, html_to_pdf
 from portal.letters.service import letter_html
 from portal.models import Letter
-from tests.letters.conftest import embedded_files, pdf_text
+from tests.fixtures.pdf import embedded_files, pdf_text
 
 ATTACHMENT = "<link rel=attachment href=file:///etc/passwd>"
 IMAGE = "<img src=http://127.0.0.1:9/tracker.png>"

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import AuditEvent, Letter, OrganisationSettings
-from tests.letters.conftest import pdf_text
+from tests.fixtures.pdf import pdf_text
 
 # A 1×1 PNG.
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"

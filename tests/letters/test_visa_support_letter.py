@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import Letter, OutboxMessage, User
-from tests.letters.conftest import pdf_fonts, pdf_text, pdf_to_png, qr_codes
+from tests.fixtures.pdf import pdf_fonts, pdf_text, pdf_to_png, qr_codes
 
 
 def download(client, application):

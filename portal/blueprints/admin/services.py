@@ -32,6 +32,7 @@ def set_roles(user: User, roles: set[str], *, by: User) -> bool:
 
 
 def deactivate(user: User, *, by: User) -> None:
+    """Switch off ``user``'s account, end their sessions and tell them by e-mail; nobody deactivates themselves."""
     if user.id == by.id:
         raise RefusedChange("self")
     if not user.active:
@@ -44,6 +45,7 @@ def deactivate(user: User, *, by: User) -> None:
 
 
 def reactivate(user: User, *, by: User) -> None:
+    """Switch ``user``'s account back on and tell them by e-mail."""
     if user.active:
         return
     user.active = True

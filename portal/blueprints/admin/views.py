@@ -5,7 +5,6 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -13,8 +12,8 @@ from ... import audit, letters, storage
 from ...extensions import db
 from ...models import ROLES, User, UserRole
 from ...permissions import allow
+from ...responses import current_actor, form_page
 from ...search import matches_any
-from ..pages import form_page
 from . import services
 from .forms import OrganisationForm, RolesForm
 
@@ -51,7 +50,7 @@ def user_detail(user_id: int) -> Response | tuple[str, int] | str:
         form.roles.data = sorted(user.roles)
     if form.validate_on_submit():
         try:
-            changed = services.set_roles(user, set(form.roles.data or []), by=current_user._get_current_object())
+            changed = services.set_roles(user, set(form.roles.data or []), by=current_actor())
         except services.RefusedChange:
             form.roles.errors.append(_("You cannot remove your own administrator role."))
         else:
@@ -65,7 +64,7 @@ def user_detail(user_id: int) -> Response | tuple[str, int] | str:
 def deactivate(user_id: int) -> Response:
     user = _user_or_404(user_id)
     try:
-        services.deactivate(user, by=current_user._get_current_object())
+        services.deactivate(user, by=current_actor())
     except services.RefusedChange:
         flash(_("You cannot deactivate your own account."), "error")
     else:
@@ -77,7 +76,7 @@ def deactivate(user_id: int) -> Response:
 @allow("admin")
 def reactivate(user_id: int) -> Response:
     user = _user_or_404(user_id)
-    services.reactivate(user, by=current_user._get_current_object())
+    services.reactivate(user, by=current_actor())
     flash(_("%(name)s can sign in again.", name=user.name), "success")
     return redirect(url_for("admin.user_detail", user_id=user.id), code=303)
 
@@ -119,7 +118,7 @@ def organisation() -> Response | tuple[str, int] | str:
         if not form.logo.errors and not form.signature.errors:
             values: dict[str, Any] = {name: form[name].data or "" for name in OrganisationForm.TEXT_FIELDS}
             values.update({name: form[name].data for name in OrganisationForm.NUMBER_FIELDS})
-            services.update_organisation(settings, values, images, by=current_user._get_current_object())
+            services.update_organisation(settings, values, images, by=current_actor())
             flash(_("Organisation settings saved. New letters use them."), "success")
             return redirect(url_for("admin.organisation"), code=303)
     db.session.commit()  # the settings row may have just been created with its defaults

@@ -14,20 +14,19 @@ from flask.cli import with_appcontext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from ... import clock
 from ...extensions import db
-from ...hookspecs import hookimpl
+from ...hookspecs import DashboardCard, LabelKey, NavEntry, hookimpl
 from ...models import Application
-from ...modules import DashboardCard, NavEntry
 from ...permissions import has_role
 from ...urls import external_url
+from . import permissions
 
-ROLES = ("doctor", "staff")
 IN_PROGRESS = ("draft", "submitted", "changes_requested", "approved")
 
 
 @hookimpl
 def portal_blueprints() -> list[Blueprint]:
-    from . import labels  # noqa: F401  (names the module's states and actions for timelines)
     from .views import bp
 
     return [bp]
@@ -41,8 +40,20 @@ def portal_letter_kinds() -> list[Any]:
 
 
 @hookimpl
+def portal_can_access(user: Any, subject: Any) -> bool | None:
+    return permissions.can_access(user, subject)
+
+
+@hookimpl
 def portal_init_app(app: Flask) -> None:
     app.cli.add_command(remind_command)
+
+
+@hookimpl
+def portal_labels() -> dict[LabelKey, Any]:
+    from .labels import audit_labels
+
+    return audit_labels()
 
 
 @hookimpl
@@ -85,7 +96,7 @@ def remind_command(today: dt.datetime | None) -> None:
     """E-mail doctors whose post-conference report is overdue (at most once a day each)."""
     from . import services
 
-    day = today.date() if today else dt.date.today()
+    day = today.date() if today else clock.today()
     sent = services.send_report_reminders(
         day, lambda application: external_url("applications.report", application_id=application.id))
     click.echo(f"report reminders sent: {sent}")

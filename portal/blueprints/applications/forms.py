@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -21,6 +20,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from ... import clock
 from ...forms import MultiCheckboxField, VersionedForm, strip, website_field, whole_minor_units
 from ...labels import BUDGET_CATEGORY_LABELS
 from ...models import BUDGET_CATEGORIES, DOCUMENT_KINDS, PARTICIPATION, SHARING_METHODS
@@ -171,7 +171,7 @@ class ReportForm(FlaskForm):
     certificate = FileField(_l("Certificate of attendance"), description=FILE_HINT)
 
     def validate_shared_on(self, field: DateField) -> None:
-        if field.data and field.data > dt.date.today():
+        if field.data and field.data > clock.today():
             raise ValidationError(_l("The date cannot be in the future."))
 
 

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from typing import Any
 
-from ... import audit
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
+
+from ...hookspecs import LabelKey, timeline_labels
+from ...models import Application
+
+SUBJECT = Application.__tablename__  # what the audit trail records an application under
 
 STATE_LABELS = {
-    "draft": _l("draft"),
-    "submitted": _l("submitted"),
-    "changes_requested": _l("changes requested"),
-    "approved": _l("approved"),
-    "declined": _l("declined"),
-    "withdrawn": _l("withdrawn"),
-    "cancelled": _l("cancelled"),
-    "completed": _l("completed"),
+    "draft": lazy_pgettext("application state", "draft"),
+    "submitted": lazy_pgettext("application state", "submitted"),
+    "changes_requested": lazy_pgettext("application state", "changes requested"),
+    "approved": lazy_pgettext("application state", "approved"),
+    "declined": lazy_pgettext("application state", "declined"),
+    "withdrawn": lazy_pgettext("application state", "withdrawn"),
+    "cancelled": lazy_pgettext("application state", "cancelled"),
+    "completed": lazy_pgettext("application state", "completed"),
 }
 
 # What the doctor does next, by state (staff read the same line).
@@ -48,29 +54,34 @@ SHARING_LABELS = {
     "summary": _l("Written summary"),
 }
 
-VISA_OUTCOME_LABELS = {"granted": _l("granted"), "refused": _l("refused")}
+VISA_OUTCOME_LABELS = {"granted": lazy_pgettext("visa outcome", "granted"),
+                       "refused": lazy_pgettext("visa outcome", "refused")}
 
 REPORT_STATE_LABELS = {
-    "submitted": _l("waiting for review"),
-    "accepted": _l("accepted"),
-    "returned": _l("sent back"),
+    "submitted": lazy_pgettext("conference report state", "waiting for review"),
+    "accepted": lazy_pgettext("conference report state", "accepted"),
+    "returned": lazy_pgettext("conference report state", "sent back"),
 }
 
-for action, label in {
-    "application_created": _l("Application created"),
-    "application_edited": _l("Application edited"),
-    "application_submit": _l("Submitted"),
-    "application_withdraw": _l("Withdrawn"),
-    "application_approve": _l("Approved"),
-    "application_request_changes": _l("Changes requested"),
-    "application_decline": _l("Declined"),
-    "application_cancel": _l("Cancelled"),
-    "application_complete": _l("Report accepted: completed"),
-    "document_added": _l("Document added"),
-    "document_removed": _l("Document removed"),
-    "visa_recorded": _l("Visa details recorded"),
-    "report_submitted": _l("Report submitted"),
-    "report_returned": _l("Report sent back"),
-    "report_reminder_sent": _l("Report reminder sent"),
-}.items():
-    audit.describe(action, label, STATE_LABELS)
+ACTION_LABELS = {
+    "application_created": lazy_pgettext("application action", "Application created"),
+    "application_edited": lazy_pgettext("application action", "Application edited"),
+    "application_submit": lazy_pgettext("application action", "Submitted"),
+    "application_withdraw": lazy_pgettext("application action", "Withdrawn"),
+    "application_approve": lazy_pgettext("application action", "Approved"),
+    "application_request_changes": lazy_pgettext("application action", "Changes requested"),
+    "application_decline": lazy_pgettext("application action", "Declined"),
+    "application_cancel": lazy_pgettext("application action", "Cancelled"),
+    "application_complete": lazy_pgettext("application action", "Report accepted: completed"),
+    "document_added": lazy_pgettext("application action", "Document added"),
+    "document_removed": lazy_pgettext("application action", "Document removed"),
+    "visa_recorded": lazy_pgettext("application action", "Visa details recorded"),
+    "report_submitted": lazy_pgettext("application action", "Report submitted"),
+    "report_returned": lazy_pgettext("application action", "Report sent back"),
+    "report_reminder_sent": lazy_pgettext("application action", "Report reminder sent"),
+}
+
+
+def audit_labels() -> dict[LabelKey, Any]:
+    """The application's states and actions, for ``portal_labels``."""
+    return timeline_labels(SUBJECT, states=STATE_LABELS, actions=ACTION_LABELS)

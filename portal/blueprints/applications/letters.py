@@ -8,11 +8,13 @@ from flask_babel import force_locale, format_date
 from flask_babel import lazy_gettext as _l
 
 from ...extensions import db
+from ...hookspecs import LetterKind
 from ...labels import budget_category_label
-from ...letters import LetterKind, missing_from_profile
+from ...letters import missing_from_profile
 from ...models import Application
-from ...permissions import can_see_application, is_staff
+from ...permissions import is_staff
 from .labels import PARTICIPATION_LABELS
+from .permissions import can_see_application
 
 # What a consulate is told the programme pays for; "other" costs are not its business.
 CERTIFIED_CATEGORIES = ("registration", "travel", "accommodation", "visa")
@@ -20,7 +22,7 @@ CERTIFIED_CATEGORIES = ("registration", "travel", "accommodation", "visa")
 
 def _missing(application: Application) -> list[Any]:
     needed: list[Any] = []
-    if application.status not in ("approved", "completed"):
+    if not application.is_funded():
         needed.append(_l("the application must be approved"))
     if not application.visa_needed:
         needed.append(_l("the application must say that a visa is needed, and at which consulate"))

@@ -11,17 +11,16 @@ its audit entry and its e-mail to the doctor.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from functools import wraps
-from typing import Any, TypeVar
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
-from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm import aliased, joinedload, selectinload
 from werkzeug.datastructures import FileStorage
 
-from ... import audit, storage
+from ... import audit, clock, conferences, storage
 from ...duties import ensure_not_beneficiary
+from ...errors import Conflict, Invalid, UserError
 from ...extensions import db
 from ...mail import queue_mail
 from ...models import (
@@ -30,12 +29,15 @@ from ...models import (
     ApplicationComment,
     ApplicationDocument,
     BudgetLine,
+    Clinic,
     Conference,
     ConferenceReport,
     User,
 )
 from ...models.types import utcnow
 from ...money import to_base_minor
+from ...search import matches_any
+from ...transactions import CONFLICT_MESSAGE, transaction
 from ...urls import external_url
 
 # action: (states it may start from, state it leads to)
@@ -49,20 +51,18 @@ TRANSITIONS = {
     "complete": ({"approved"}, "completed"),
 }
 EDITABLE_STATES = {"draft", "changes_requested"}
-# States whose approved amounts the programme has promised to pay.
-COMMITTED_STATES = ("approved", "completed")
 REPORT_GRACE_DAYS = 14
 
 Lines = dict[str, tuple[int, str]]  # category → (amount in minor units, currency)
 
 
-class IllegalTransition(Exception):
+class IllegalTransition(UserError):
     """The application is not in a state that allows this; nothing was changed."""
 
     def __init__(self, application: Application, action: str) -> None:
-        self.message = _l("This application is “%(state)s”, so that is no longer possible.",
-                          state=audit.state_label(application.status))
-        super().__init__(f"{action} from {application.status}")
+        super().__init__(_l("This application is “%(state)s”, so that is no longer possible.",
+                            state=audit.state_label(application, application.status)))
+        self.action = action
 
 
 class OwnApplication(IllegalTransition):
@@ -71,8 +71,7 @@ class OwnApplication(IllegalTransition):
     def __init__(self, message: Any) -> None:
         # A refusal of this kind, so every view that says why a transition failed says this too,
         # but it is about who decides, not about the state.
-        self.message = message
-        Exception.__init__(self, str(message))
+        UserError.__init__(self, message)
 
 
 def _ensure_not_beneficiary(application: Application, by: User) -> None:
@@ -80,20 +79,23 @@ def _ensure_not_beneficiary(application: Application, by: User) -> None:
                            _l("This is your own application: another member of staff must decide it."))
 
 
-class DecisionConflict(Exception):
+class DecisionConflict(Conflict):
     """Someone else changed the application first (optimistic locking)."""
 
     def __init__(self, application: Application) -> None:
         who = application.decided_by.name if application.decided_by else _l("someone else")
-        self.message = _l("This application was already decided by %(name)s. Reload to see the decision.",
-                          name=who)
-        super().__init__(str(self.message))
+        super().__init__(_l("This application was already decided by %(name)s. Reload to see the decision.",
+                            name=who))
 
 
-class Incomplete(ValueError):
-    def __init__(self, message: Any) -> None:
-        super().__init__(str(message))
-        self.message = message
+class Incomplete(Invalid):
+    """Something the application or its report still needs before it can go on."""
+
+
+def _overtaken(application: Application | None, *args: Any, **kwargs: Any) -> UserError:
+    """Another writer changed the application first (its version moved, found at a flush or
+    at commit): say who decided, as the page will show after a reload."""
+    return DecisionConflict(application) if application is not None else Conflict(CONFLICT_MESSAGE)
 
 
 def _check(application: Application, action: str, version: int | None) -> str:
@@ -117,25 +119,6 @@ def _move(application: Application, action: str, *, by: User, version: int | Non
                link=external_url("applications.detail", application_id=application.id))
 
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def guarded(change: F) -> F:
-    """A change that another writer overtook (the version moved under us, found at any
-    flush or at commit) is rolled back whole and becomes a DecisionConflict."""
-
-    @wraps(change)
-    def run(application: Application, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return change(application, *args, **kwargs)
-        except StaleDataError:
-            db.session.rollback()
-            db.session.refresh(application)
-            raise DecisionConflict(application) from None
-
-    return run  # type: ignore[return-value]
-
-
 def _set_requested(application: Application, lines: Lines) -> None:
     for category in BUDGET_CATEGORIES:
         line = application.budget_line(category)
@@ -149,11 +132,18 @@ def _set_requested(application: Application, lines: Lines) -> None:
             application.budget_lines.remove(line)
 
 
-@guarded
-def save_draft(application: Application | None, values: dict[str, Any], lines: Lines, *, by: User) -> Application:
-    """Create or edit the doctor's application (while it is a draft or sent back for changes)."""
+@transaction(conflict=_overtaken)
+def save_draft(application: Application | None, values: dict[str, Any], lines: Lines, *, by: User,
+               new_conference: dict[str, Any] | None = None) -> Application:
+    """Create or edit the doctor's application (while it is a draft or sent back for changes).
+    With ``new_conference``, the doctor proposes that conference and applies for it: both in
+    this one transaction, so a refused draft leaves no proposal behind."""
     if application is not None and application.status not in EDITABLE_STATES:
         raise IllegalTransition(application, "edit")
+    if new_conference is not None:
+        conference = conferences.save_conference(None, new_conference, by=by)  # joins this transaction
+        db.session.flush()
+        values = {**values, "conference_id": conference.id}
     created = application is None
     if application is None:
         application = Application(status="draft", beneficiary_id=by.id)
@@ -166,24 +156,23 @@ def save_draft(application: Application | None, values: dict[str, Any], lines: L
     db.session.flush()
     audit.record("application_created" if created else "application_edited", application, actor=by,
                  to_state=application.status if created else None)
-    db.session.commit()
     return application
 
 
-@guarded
+@transaction(conflict=_overtaken)
 def submit(application: Application, *, by: User) -> None:
+    """Send the application to staff; it needs at least one amount asked for."""
     _check(application, "submit", None)
     if not any(line.requested_amount > 0 for line in application.budget_lines):
         raise Incomplete(_l("Ask for at least one amount before you submit."))
     application.submitted_at = utcnow()
     _move(application, "submit", by=by)
-    db.session.commit()
 
 
-@guarded
+@transaction(conflict=_overtaken)
 def withdraw(application: Application, *, by: User) -> None:
+    """The doctor takes back an application not yet decided."""
     _move(application, "withdraw", by=by)
-    db.session.commit()
 
 
 def _decide(application: Application, action: str, *, by: User, version: int | None, note: str | None = None,
@@ -193,10 +182,9 @@ def _decide(application: Application, action: str, *, by: User, version: int | N
     application.decided_by_id = by.id
     if note:
         application.comments.append(ApplicationComment(author_id=by.id, author_name=by.name, body=note))
-    db.session.commit()
 
 
-@guarded
+@transaction(conflict=_overtaken)
 def approve(application: Application, amounts: Lines, *, by: User, version: int | None) -> None:
     """Approve with an amount per requested category (prefilled with the request)."""
     _ensure_not_beneficiary(application, by)
@@ -208,61 +196,68 @@ def approve(application: Application, amounts: Lines, *, by: User, version: int 
             details={"approved": {c: list(v) for c, v in sorted(amounts.items())}})
 
 
-@guarded
+@transaction(conflict=_overtaken)
 def request_changes(application: Application, comment: str, *, by: User, version: int | None) -> None:
+    """Send the application back to the doctor with what to change."""
     _ensure_not_beneficiary(application, by)
     _decide(application, "request_changes", by=by, version=version, note=comment)
 
 
-@guarded
+@transaction(conflict=_overtaken)
 def decline(application: Application, reason: str, *, by: User, version: int | None) -> None:
+    """Decline the application, giving the doctor the reason."""
     _ensure_not_beneficiary(application, by)
     _decide(application, "decline", by=by, version=version, note=reason)
 
 
-@guarded
+@transaction(conflict=_overtaken)
 def cancel(application: Application, reason: str, *, by: User, version: int | None) -> None:
     """Cancel an approved application; its approved amounts stop counting as committed."""
     _ensure_not_beneficiary(application, by)
     _decide(application, "cancel", by=by, version=version, note=reason)
 
 
+@transaction
 def add_comment(application: Application, body: str, *, internal: bool, by: User) -> ApplicationComment:
+    """A comment on the application (e-mailed to the doctor), or a note only staff see."""
     comment = ApplicationComment(author_id=by.id, author_name=by.name, body=body, internal=internal)
     application.comments.append(comment)
     if not internal and by.id != application.beneficiary_id:
         queue_mail(application.doctor, "application_comment", application=application, comment=body,
                    link=external_url("applications.detail", application_id=application.id))
-    db.session.commit()
     return comment
 
 
+@transaction
 def add_document(application: Application, kind: str, upload: FileStorage | None, *, by: User) -> ApplicationDocument:
+    """Attach a checked upload to an application the doctor may still change."""
     if application.status not in EDITABLE_STATES | {"submitted"}:
         raise IllegalTransition(application, "add_document")
-    stored = storage.store_upload(upload, by=by)
+    stored = storage.store_upload(upload, by=by, field="file")
     document = ApplicationDocument(kind=kind, file=stored)
     application.documents.append(document)
     db.session.flush()
     audit.record("document_added", application, actor=by, details={"kind": kind, "file": stored.original_name})
-    db.session.commit()
     return document
 
 
 def remove_document(application: Application, document: ApplicationDocument, *, by: User) -> None:
-    if application.status not in EDITABLE_STATES:
-        raise IllegalTransition(application, "remove_document")
-    stored = document.file
-    application.documents.remove(document)
-    db.session.delete(stored)
-    audit.record("document_removed", application, actor=by,
-                 details={"kind": document.kind, "file": stored.original_name})
-    db.session.commit()
+    """Remove a document while the application is editable; its file goes once that is committed."""
+    with transaction():
+        if application.status not in EDITABLE_STATES:
+            raise IllegalTransition(application, "remove_document")
+        stored = document.file
+        application.documents.remove(document)
+        db.session.delete(stored)
+        audit.record("document_removed", application, actor=by,
+                     details={"kind": document.kind, "file": stored.original_name})
     storage.discard(stored)
 
 
+@transaction
 def record_visa(application: Application, appointment_on: dt.date | None, outcome: str | None, *, by: User) -> None:
-    if application.status not in COMMITTED_STATES or not application.visa_needed:
+    """Record the doctor's visa appointment and its outcome (the outcome is e-mailed to them)."""
+    if not application.is_funded() or not application.visa_needed:
         raise IllegalTransition(application, "record_visa")
     application.visa_appointment_on = appointment_on
     application.visa_outcome = outcome
@@ -271,36 +266,37 @@ def record_visa(application: Application, appointment_on: dt.date | None, outcom
                           "outcome": outcome})
     if outcome:
         queue_mail(application.doctor, "visa_recorded", application=application, outcome=outcome)
-    db.session.commit()
 
 
 def report_due(application: Application, today: dt.date | None = None) -> bool:
     """The report can be written once the conference is over."""
-    return application.status == "approved" and application.conference.end_date < (today or dt.date.today())
+    return application.status == "approved" and application.conference.end_date < (today or clock.today())
 
 
+@transaction
 def submit_report(application: Application, values: dict[str, Any], certificate: FileStorage | None, *,
                   by: User) -> ConferenceReport:
+    """The doctor's post-conference report, with the certificate of attendance."""
     if not report_due(application) or (application.report and application.report.status == "accepted"):
         raise IllegalTransition(application, "report")
     report = application.report or ConferenceReport(application=application)
     for key, value in values.items():
         setattr(report, key, value)
     if certificate is not None and certificate.filename:
-        report.certificate = storage.store_upload(certificate, by=by)
+        report.certificate = storage.store_upload(certificate, by=by, field="certificate")
     if report.certificate is None:
-        raise Incomplete(_l("Upload your certificate of attendance."))
+        raise Incomplete(_l("Upload your certificate of attendance."), "certificate")
     report.status = "submitted"
     report.submitted_at = utcnow()
     db.session.add(report)
     audit.record("report_submitted", application, actor=by)
     queue_mail(application.doctor, "report_received", application=application)
-    db.session.commit()
     return report
 
 
-@guarded
+@transaction(conflict=_overtaken)
 def accept_report(application: Application, *, by: User, version: int | None) -> None:
+    """Accept the submitted report: the application is completed."""
     _ensure_not_beneficiary(application, by)
     report = application.report
     if report is None or report.status != "submitted":
@@ -309,7 +305,9 @@ def accept_report(application: Application, *, by: User, version: int | None) ->
     _decide(application, "complete", by=by, version=version)
 
 
+@transaction
 def return_report(application: Application, comment: str, *, by: User) -> None:
+    """Send the report back to the doctor with a comment."""
     _ensure_not_beneficiary(application, by)
     report = application.report
     if application.status != "approved" or report is None or report.status != "submitted":
@@ -319,7 +317,6 @@ def return_report(application: Application, comment: str, *, by: User) -> None:
     audit.record("report_returned", application, actor=by, note=comment)
     queue_mail(application.doctor, "report_returned", application=application, comment=comment,
                link=external_url("applications.report", application_id=application.id))
-    db.session.commit()
 
 
 def overdue_reports(today: dt.date) -> list[Application]:
@@ -333,6 +330,7 @@ def overdue_reports(today: dt.date) -> list[Application]:
     ))
 
 
+@transaction
 def send_report_reminders(today: dt.date, link_for: Any) -> int:
     """E-mail each overdue report's doctor, at most once a day per application."""
     sent = 0
@@ -343,7 +341,6 @@ def send_report_reminders(today: dt.date, link_for: Any) -> int:
         audit.record("report_reminder_sent", application, actor=None)
         queue_mail(application.doctor, "report_reminder", application=application, link=link_for(application))
         sent += 1
-    db.session.commit()
     return sent
 
 
@@ -352,10 +349,64 @@ def committed_in_base(rates: dict[str, Any]) -> int:
     rows = db.session.execute(
         select(BudgetLine.approved_amount, BudgetLine.approved_currency)
         .join(Application, Application.id == BudgetLine.funded_item_id)
-        .where(Application.status.in_(COMMITTED_STATES), BudgetLine.approved_amount.is_not(None))
+        .where(Application.is_funded(), BudgetLine.approved_amount.is_not(None))
     ).all()
-    return sum(to_base_minor(amount, currency, rates) or 0 for amount, currency in rows)
+    return sum(to_base_minor(amount, currency, rates) or 0 for amount, currency in rows
+               if amount is not None and currency is not None)
 
 
 def count_waiting() -> int:
-    return db.session.scalar(select(func.count()).select_from(Application).where(Application.status == "submitted"))
+    """Applications waiting for a staff decision."""
+    return db.session.scalar(select(func.count()).select_from(Application)
+                             .where(Application.status == "submitted")) or 0
+
+
+# The review queue ---------------------------------------------------------------------------
+
+# How the queue can be ordered: each a function, so the columns are built per query.
+QUEUE_SORTS = {
+    "oldest": lambda: (Application.submitted_at.asc(), Application.id),
+    "newest": lambda: (Application.submitted_at.desc(), Application.id.desc()),
+    "conference": lambda: (Conference.start_date.asc(), Application.id),
+    "doctor": lambda: (func.lower(User.name).asc(), Application.id),
+}
+
+
+def queue_query(filters: dict[str, Any]) -> Any:
+    """The review queue's applications the filters choose, in one statement (budget lines in one more)."""
+    doctor = aliased(User)
+    query = (
+        select(Application)
+        .join(Application.conference)
+        .join(doctor, Application.beneficiary_id == doctor.id)
+        .outerjoin(Clinic, doctor.clinic_id == Clinic.id)
+        .where(Application.status != "draft")
+        .options(selectinload(Application.budget_lines),
+                 joinedload(Application.beneficiary).joinedload(User.clinic))
+    )
+    if filters["status"] != "all":
+        query = query.where(Application.status == filters["status"])
+    if filters["conference_id"]:
+        query = query.where(Application.conference_id == filters["conference_id"])
+    if filters["clinic_id"]:
+        query = query.where(doctor.clinic_id == filters["clinic_id"])
+    if filters["date_from"]:
+        query = query.where(Conference.start_date >= filters["date_from"])
+    if filters["date_to"]:
+        query = query.where(Conference.start_date <= filters["date_to"])
+    if filters["q"]:
+        query = query.where(matches_any([doctor.name, doctor.email, Conference.name, Clinic.name], filters["q"]))
+    order: tuple[Any, ...] = QUEUE_SORTS[filters["sort"]]()
+    if filters["sort"] == "doctor":
+        order = (func.lower(doctor.name).asc(), Application.id)
+    return query.order_by(*order)
+
+
+def queue_conferences(limit: int = 300) -> list[Conference]:
+    """The conferences the queue can be filtered by, latest first."""
+    return list(db.session.scalars(select(Conference).order_by(Conference.start_date.desc()).limit(limit)))
+
+
+def clinics() -> list[Clinic]:
+    """Every clinic, by name."""
+    return list(db.session.scalars(select(Clinic).order_by(Clinic.name)))

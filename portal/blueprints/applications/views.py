@@ -8,22 +8,22 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import aliased, joinedload, selectinload
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
-from ... import audit, permissions, storage
+from ... import audit, clock, permissions, storage
 from ...duties import is_beneficiary
+from ...errors import Invalid, UserError
 from ...extensions import db, htmx
-from ...models import BUDGET_CATEGORIES, Application, ApplicationDocument, Clinic, Conference, User
+from ...models import BUDGET_CATEGORIES, Application, ApplicationDocument, Conference
 from ...models.types import utcnow
 from ...money import CURRENCIES, AmountError, base_currency, rates_on, to_minor, total_in_base
 from ...permissions import allow, is_staff
+from ...responses import INVALID, current_actor, form_page, safe_next, show_error
 from ...search import matches_any
-from ..catalogue import services as catalogue
-from ..pages import INVALID, form_page, safe_next
-from . import ROLES, services
+from . import services
 from .forms import (
     ApplicationForm,
     ApproveForm,
@@ -47,17 +47,12 @@ from .labels import (
     STATE_LABELS,
     VISA_OUTCOME_LABELS,
 )
+from .permissions import ROLES, can_change_application, can_see_application
 
 bp = Blueprint("applications", __name__, url_prefix="/applications", template_folder="templates")
 
 PER_PAGE = 50
 QUEUE_STATES = ("submitted", "changes_requested", "approved", "declined", "withdrawn", "cancelled", "completed")
-SORTS = {
-    "oldest": lambda: (Application.submitted_at.asc(), Application.id),
-    "newest": lambda: (Application.submitted_at.desc(), Application.id.desc()),
-    "conference": lambda: (Conference.start_date.asc(), Application.id),
-    "doctor": lambda: (func.lower(User.name).asc(), Application.id),
-}
 
 
 @bp.context_processor
@@ -73,16 +68,12 @@ def _labels() -> dict[str, Any]:
     }
 
 
-def _me() -> User:
-    return current_user._get_current_object()  # type: ignore[no-any-return]
-
-
 def _application(application_id: int, *, change: bool = False) -> Application:
     """The application, if this user may see it (404 otherwise: no hint that it exists)."""
     application = db.session.get(Application, application_id)
-    if application is None or not permissions.can_see_application(current_user, application):
+    if application is None or not can_see_application(current_user, application):
         abort(404)
-    if change and not permissions.can_change_application(current_user, application):
+    if change and not can_change_application(current_user, application):
         abort(403)
     return application
 
@@ -112,7 +103,7 @@ def _conference_choices(search: str = "") -> list[SelectChoice]:
     """Confirmed conferences not yet over, and the doctor's own proposals."""
     query = (select(Conference)
              .where(or_(Conference.confirmed.is_(True), Conference.proposed_by_id == current_user.id),
-                    Conference.end_date >= dt.date.today() - dt.timedelta(days=60))
+                    Conference.end_date >= clock.today() - dt.timedelta(days=60))
              .order_by(Conference.start_date, Conference.name))
     if search:
         query = query.where(matches_any([Conference.name, Conference.city, Conference.country], search))
@@ -180,17 +171,18 @@ def _application_form(application: Application | None) -> ApplicationForm:
 
 def _save_application(form: ApplicationForm, application: Application | None) -> Application:
     values = {name: getattr(form, name).data for name in ApplicationForm.DETAIL_FIELDS}
+    new_conference = None
     if form.proposes_conference():
-        conference = catalogue.save_conference(None, {
+        new_conference = {
             "name": form.new_conference_name.data, "city": form.new_conference_city.data,
             "country": form.new_conference_country.data, "start_date": form.new_conference_start.data,
             "end_date": form.new_conference_end.data, "website": form.new_conference_website.data or None,
             "organiser": None,
-        }, by=_me())
-        values["conference_id"] = conference.id
+        }
     else:
         values["conference_id"] = form.conference_id.data
-    return services.save_draft(application, values, budget_lines(form.budget), by=_me())
+    return services.save_draft(application, values, budget_lines(form.budget), by=current_actor(),
+                               new_conference=new_conference)
 
 
 def _edit_page(form: ApplicationForm, application: Application | None) -> Response | tuple[str, int] | str:
@@ -199,17 +191,16 @@ def _edit_page(form: ApplicationForm, application: Application | None) -> Respon
         return render_template("applications/form.html", form=form, application=application,
                                totals=_totals_from(form))
     if form.validate_on_submit():
-        try:
-            application = _save_application(form, application)
-            if action == "submit":
-                services.submit(application, by=_me())
-                flash(_("Your application has been submitted. We will e-mail you when it is decided."), "success")
+        application = _save_application(form, application)  # a refusal answers 409 (portal.core)
+        if action != "submit":
+            flash(_("Your application has been saved as a draft."), "success")
+        else:
+            try:
+                services.submit(application, by=current_actor())
+            except services.Incomplete as error:  # the draft is kept: say what it still needs
+                show_error(error)
             else:
-                flash(_("Your application has been saved as a draft."), "success")
-        except services.Incomplete as exc:
-            flash(str(exc.message), "error")
-        except services.IllegalTransition as exc:
-            abort(409, description=str(exc.message))
+                flash(_("Your application has been submitted. We will e-mail you when it is decided."), "success")
         return redirect(url_for("applications.detail", application_id=application.id), code=303)
     return form_page("applications/form.html", form, application=application, totals=_totals_from(form))
 
@@ -232,11 +223,9 @@ def edit(application_id: int) -> Response | tuple[str, int] | str:
 def _doctor_action(application_id: int, action: Any, message: str) -> Response:
     application = _application(application_id, change=True)
     try:
-        action(application, by=_me())
-    except services.IllegalTransition as exc:
-        abort(409, description=str(exc.message))
-    except services.Incomplete as exc:
-        flash(str(exc.message), "error")
+        action(application, by=current_actor())
+    except services.Incomplete as error:
+        show_error(error)
     else:
         flash(message, "success")
     return redirect(url_for("applications.detail", application_id=application.id), code=303)
@@ -259,7 +248,8 @@ def withdraw(application_id: int) -> Response:
 
 def _history(application: Application) -> list[dict[str, Any]]:
     """Audit entries and comments in one timeline; internal notes only for staff."""
-    entries = [{"at": e.occurred_at, "who": e.actor_name, "event": e} for e in audit.timeline(application)]
+    entries: list[dict[str, Any]] = [{"at": e.occurred_at, "who": e.actor_name, "event": e}
+                                     for e in audit.timeline(application)]
     for comment in application.comments:
         if comment.internal and not is_staff(current_user):
             continue
@@ -304,8 +294,9 @@ def _detail_page(application: Application, **forms: Any) -> str:
         "requested_total": _requested_total(application, rates),
         "approved_total": total_in_base([(line.approved_amount, line.approved_currency)
                                          for line in application.budget_lines
-                                         if line.approved_amount is not None], rates),
-        "can_change": permissions.can_change_application(current_user, application),
+                                         if line.approved_amount is not None and line.approved_currency is not None],
+                                        rates),
+        "can_change": can_change_application(current_user, application),
         "report_due": services.report_due(application),
         "document_form": forms.get("document_form") or DocumentForm(),
         "comment_form": forms.get("comment_form") or CommentForm(),
@@ -323,12 +314,9 @@ def upload_document(application_id: int) -> Response | tuple[str, int]:
     form = DocumentForm()
     if form.validate_on_submit():
         try:
-            services.add_document(application, form.kind.data, request.files.get(form.file.name), by=_me())
-        except storage.UploadRejected as exc:
-            db.session.rollback()
-            form.file.errors.append(str(exc.message))
-        except services.IllegalTransition as exc:
-            abort(409, description=str(exc.message))
+            services.add_document(application, form.kind.data, request.files.get(form.file.name), by=current_actor())
+        except Invalid as error:
+            show_error(error, form)
         else:
             flash(_("The document has been added."), "success")
             return redirect(url_for("applications.detail", application_id=application.id) + "#documents", code=303)
@@ -346,17 +334,15 @@ def _document(application: Application, document_id: int) -> ApplicationDocument
 @allow(*ROLES)
 def download_document(application_id: int, document_id: int) -> Response:
     application = _application(application_id)  # the permission check for the file
-    return storage.send_stored(_document(application, document_id).file)
+    document = _document(application, document_id)
+    return storage.send_stored(document.file, of=document)
 
 
 @bp.post("/<int:application_id>/documents/<int:document_id>/delete")
 @allow("doctor")
 def delete_document(application_id: int, document_id: int) -> Response:
     application = _application(application_id, change=True)
-    try:
-        services.remove_document(application, _document(application, document_id), by=_me())
-    except services.IllegalTransition as exc:
-        abort(409, description=str(exc.message))
+    services.remove_document(application, _document(application, document_id), by=current_actor())
     flash(_("The document has been removed."), "success")
     return redirect(url_for("applications.detail", application_id=application.id) + "#documents", code=303)
 
@@ -368,7 +354,7 @@ def comment(application_id: int) -> Response | tuple[str, int]:
     form = CommentForm()
     if form.validate_on_submit():
         internal = bool(form.internal.data) and is_staff(current_user)
-        services.add_comment(application, form.body.data, internal=internal, by=_me())
+        services.add_comment(application, form.body.data, internal=internal, by=current_actor())
         flash(_("Internal note saved.") if internal else _("Comment sent."), "success")
         return redirect(url_for("applications.detail", application_id=application.id) + "#history", code=303)
     return _detail_page(application, comment_form=form), INVALID
@@ -380,10 +366,7 @@ def visa(application_id: int) -> Response | tuple[str, int]:
     application = _application(application_id, change=True)
     form = VisaForm()
     if form.validate_on_submit():
-        try:
-            services.record_visa(application, form.appointment_on.data, form.outcome.data or None, by=_me())
-        except services.IllegalTransition as exc:
-            abort(409, description=str(exc.message))
+        services.record_visa(application, form.appointment_on.data, form.outcome.data or None, by=current_actor())
         flash(_("Visa details saved."), "success")
         return redirect(url_for("applications.detail", application_id=application.id), code=303)
     return _detail_page(application, visa_form=form), INVALID
@@ -398,13 +381,11 @@ def _decision(application_id: int, form_class: type, decide: Any, message: str) 
     if form.validate_on_submit():
         try:
             decide(application, form)
-        except (services.DecisionConflict, services.IllegalTransition) as exc:
-            db.session.rollback()
-            db.session.refresh(application)
+        except UserError as error:
             # htmx swaps no 409 answer, so the error box (portal.js) says why this was refused
-            if not htmx or isinstance(exc, services.OwnApplication):
-                abort(409, description=str(exc.message))
-            return _row(application, message=str(exc.message), conflict=True), 409
+            if not htmx or isinstance(error, services.OwnApplication):
+                raise
+            return _row(application, message=str(error.message), conflict=True), error.status
         if not htmx:
             flash(message, "success")
             return redirect(safe_next(form.next.data, "applications.queue"), code=303)
@@ -431,7 +412,8 @@ def _row(application: Application, forms: dict[str, Any] | None = None, **contex
 @allow("staff")
 def approve(application_id: int) -> Response | tuple[str, int] | str:
     return _decision(application_id, ApproveForm,
-                     lambda a, f: services.approve(a, budget_lines(f.approved), by=_me(), version=f.version_number()),
+                     lambda a, f: services.approve(a, budget_lines(f.approved), by=current_actor(),
+                                                   version=f.version_number()),
                      _("Application approved. The doctor has been told."))
 
 
@@ -439,7 +421,8 @@ def approve(application_id: int) -> Response | tuple[str, int] | str:
 @allow("staff")
 def request_changes(application_id: int) -> Response | tuple[str, int] | str:
     return _decision(application_id, RequestChangesForm,
-                     lambda a, f: services.request_changes(a, f.comment.data, by=_me(), version=f.version_number()),
+                     lambda a, f: services.request_changes(a, f.comment.data, by=current_actor(),
+                                                           version=f.version_number()),
                      _("Changes requested. The doctor has been told."))
 
 
@@ -447,7 +430,7 @@ def request_changes(application_id: int) -> Response | tuple[str, int] | str:
 @allow("staff")
 def decline(application_id: int) -> Response | tuple[str, int] | str:
     return _decision(application_id, DeclineForm,
-                     lambda a, f: services.decline(a, f.reason.data, by=_me(), version=f.version_number()),
+                     lambda a, f: services.decline(a, f.reason.data, by=current_actor(), version=f.version_number()),
                      _("Application declined. The doctor has been told."))
 
 
@@ -455,7 +438,7 @@ def decline(application_id: int) -> Response | tuple[str, int] | str:
 @allow("staff")
 def cancel(application_id: int) -> Response | tuple[str, int] | str:
     return _decision(application_id, CancelForm,
-                     lambda a, f: services.cancel(a, f.reason.data, by=_me(), version=f.version_number()),
+                     lambda a, f: services.cancel(a, f.reason.data, by=current_actor(), version=f.version_number()),
                      _("Application cancelled; its amounts are released."))
 
 
@@ -471,7 +454,7 @@ def _queue_filters() -> dict[str, Any]:
         "date_from": _date_arg("date_from"),
         "date_to": _date_arg("date_to"),
         "q": (args.get("q") or "").strip(),
-        "sort": args.get("sort") if args.get("sort") in SORTS else "oldest",
+        "sort": args.get("sort") if args.get("sort") in services.QUEUE_SORTS else "oldest",
     }
 
 
@@ -482,48 +465,17 @@ def _date_arg(name: str) -> dt.date | None:
         return None
 
 
-def queue_query(filters: dict[str, Any]) -> Any:
-    """One statement for the page's rows; budget lines come in one more (no N+1)."""
-    doctor = aliased(User)
-    query = (
-        select(Application)
-        .join(Application.conference)
-        .join(doctor, Application.beneficiary_id == doctor.id)
-        .outerjoin(Clinic, doctor.clinic_id == Clinic.id)
-        .where(Application.status != "draft")
-        .options(selectinload(Application.budget_lines),
-                 joinedload(Application.beneficiary).joinedload(User.clinic))
-    )
-    if filters["status"] != "all":
-        query = query.where(Application.status == filters["status"])
-    if filters["conference_id"]:
-        query = query.where(Application.conference_id == filters["conference_id"])
-    if filters["clinic_id"]:
-        query = query.where(doctor.clinic_id == filters["clinic_id"])
-    if filters["date_from"]:
-        query = query.where(Conference.start_date >= filters["date_from"])
-    if filters["date_to"]:
-        query = query.where(Conference.start_date <= filters["date_to"])
-    if filters["q"]:
-        query = query.where(matches_any([doctor.name, doctor.email, Conference.name, Clinic.name], filters["q"]))
-    order = SORTS[filters["sort"]]()
-    if filters["sort"] == "doctor":
-        order = (func.lower(doctor.name).asc(), Application.id)
-    return query.order_by(*order)
-
-
 @bp.get("/review")
 @allow("staff")
 def queue() -> str:
     filters = _queue_filters()
-    page = db.paginate(queue_query(filters), per_page=PER_PAGE, error_out=False)
+    page = db.paginate(services.queue_query(filters), per_page=PER_PAGE, error_out=False)
     rates = rates_on()
     return render_template(
         "applications/queue.html", page=page, filters=filters, rates=rates,
         totals={a.id: _requested_total(a, rates) for a in page.items},
-        conferences=db.session.scalars(select(Conference).order_by(Conference.start_date.desc()).limit(300)).all(),
-        clinics=db.session.scalars(select(Clinic).order_by(Clinic.name)).all(),
-        states=QUEUE_STATES, state_labels=STATE_LABELS, sorts=SORTS,
+        conferences=services.queue_conferences(), clinics=services.clinics(),
+        states=QUEUE_STATES, state_labels=STATE_LABELS, sorts=services.QUEUE_SORTS,
         decision_forms=decision_forms,
     )
 
@@ -535,7 +487,7 @@ def queue() -> str:
 def report(application_id: int) -> Response | tuple[str, int] | str:
     application = _application(application_id)
     existing = application.report
-    can_write = (permissions.can_change_application(current_user, application) and services.report_due(application)
+    can_write = (can_change_application(current_user, application) and services.report_due(application)
                  and not (existing and existing.status in ("submitted", "accepted")))
     form = ReportForm(obj=existing)
     if request.method == "POST":
@@ -545,13 +497,10 @@ def report(application_id: int) -> Response | tuple[str, int] | str:
             values = {name: getattr(form, name).data for name in ("learned", "shared_by", "shared_on",
                                                                    "colleagues_reached")}
             try:
-                services.submit_report(application, values, request.files.get(form.certificate.name), by=_me())
-            except storage.UploadRejected as exc:
-                db.session.rollback()
-                form.certificate.errors.append(str(exc.message))
-            except services.Incomplete as exc:
-                db.session.rollback()
-                form.certificate.errors.append(str(exc.message))
+                services.submit_report(application, values, request.files.get(form.certificate.name),
+                                       by=current_actor())
+            except Invalid as error:  # the certificate is missing or not a PDF, JPEG or PNG
+                show_error(error, form)
             else:
                 flash(_("Thank you: your report has been sent to the programme team."), "success")
                 return redirect(url_for("applications.detail", application_id=application.id), code=303)
@@ -565,7 +514,7 @@ def certificate(application_id: int) -> Response:
     application = _application(application_id)
     if application.report is None or application.report.certificate is None:
         abort(404)
-    return storage.send_stored(application.report.certificate)
+    return storage.send_stored(application.report.certificate, of=application.report)
 
 
 @bp.post("/<int:application_id>/report/accept")
@@ -573,10 +522,7 @@ def certificate(application_id: int) -> Response:
 def accept_report(application_id: int) -> Response:
     application = _application(application_id)
     form = ReturnReportForm(prefix=f"a{application.id}")
-    try:
-        services.accept_report(application, by=_me(), version=form.version_number())
-    except (services.DecisionConflict, services.IllegalTransition) as exc:
-        abort(409, description=str(exc.message))
+    services.accept_report(application, by=current_actor(), version=form.version_number())
     flash(_("Report accepted: the application is completed."), "success")
     return redirect(url_for("applications.detail", application_id=application.id), code=303)
 
@@ -587,10 +533,7 @@ def return_report(application_id: int) -> Response | tuple[str, int] | str:
     application = _application(application_id)
     form = ReturnReportForm(prefix=f"a{application.id}")
     if form.validate_on_submit():
-        try:
-            services.return_report(application, form.comment.data, by=_me())
-        except services.IllegalTransition as exc:
-            abort(409, description=str(exc.message))
+        services.return_report(application, form.comment.data, by=current_actor())
         flash(_("The report has been sent back to the doctor."), "success")
         return redirect(url_for("applications.detail", application_id=application.id), code=303)
     return form_page("applications/report.html", ReportForm(obj=application.report), application=application,

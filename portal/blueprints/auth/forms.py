@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import datetime as dt
-
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 from flask_wtf import FlaskForm
@@ -17,6 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
+from ... import clock
 from ...forms import strip
 
 MIN_PASSWORD = 10
@@ -73,7 +72,7 @@ class ChangePasswordForm(FlaskForm):
 
 
 def _not_in_future(form: FlaskForm, field: DateField) -> None:
-    if field.data and field.data > dt.date.today():
+    if field.data and field.data > clock.today():
         raise ValidationError(_l("The date of birth cannot be in the future."))
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from functools import lru_cache
 from typing import Any
 
@@ -10,10 +9,11 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.fernet import InvalidToken
 from flask import current_app
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadSignature
 from sqlalchemy.exc import IntegrityError
 
 from ... import audit
+from ...accounts import link_serializer, password_reset_token
 from ...extensions import db
 from ...mail import queue_mail
 from ...models import User
@@ -22,8 +22,9 @@ from ...urls import external_url
 
 
 @lru_cache(maxsize=4)
-def _hasher_for(params: tuple[tuple[str, int], ...]) -> PasswordHasher:
-    return PasswordHasher(**dict(params))
+def _hasher_for(params: tuple[tuple[str, Any], ...]) -> PasswordHasher:
+    settings: dict[str, Any] = dict(params)
+    return PasswordHasher(**settings)
 
 
 def _hasher() -> PasswordHasher:
@@ -32,10 +33,12 @@ def _hasher() -> PasswordHasher:
 
 
 def hash_password(password: str) -> str:
+    """The argon2id hash to store for ``password``."""
     return _hasher().hash(password)
 
 
 def password_matches(user: User, password: str) -> bool:
+    """Whether ``password`` is the user's; rehashes it when the hash parameters have changed."""
     if not user.password_hash:
         return False
     hasher = _hasher()
@@ -79,7 +82,7 @@ def start_registration(name: str, email: str, password: str, language: str) -> N
         audit.record("registration_attempted", existing, actor=None)
     else:
         sealed_hash = field_cipher().encrypt(password_hash.encode()).decode()  # never readable from the link
-        token = _reset_serializer("registration").dumps({"n": name, "e": email, "l": language, "p": sealed_hash})
+        token = link_serializer("registration").dumps({"n": name, "e": email, "l": language, "p": sealed_hash})
         queue_mail(email, "registration_confirm", language=language, name=name,
                    link=external_url("auth.confirm_registration", token=token), hours=REGISTRATION_MAX_AGE // 3600)
     db.session.commit()
@@ -89,7 +92,7 @@ def finish_registration(token: str) -> User | None:
     """Create the doctor's account from an e-mailed link; None if the link is not valid,
     has expired or was used already (the address has an account)."""
     try:
-        payload: dict[str, Any] = _reset_serializer("registration").loads(token, max_age=REGISTRATION_MAX_AGE)
+        payload: dict[str, Any] = link_serializer("registration").loads(token, max_age=REGISTRATION_MAX_AGE)
         password_hash = field_cipher().decrypt(payload["p"].encode()).decode()
     except (BadSignature, InvalidToken, KeyError, TypeError, AttributeError):
         return None
@@ -110,6 +113,7 @@ def finish_registration(token: str) -> User | None:
 
 
 def authenticate(email: str, password: str) -> User | None:
+    """The active user with this e-mail and password, or None (as slowly for an unknown account)."""
     user = User.by_email(email)
     if user is None or not user.active:
         _burn_time(password)
@@ -127,36 +131,6 @@ def sign_out(user: User) -> None:
     db.session.commit()
 
 
-INVITATION_MAX_AGE = 7 * 24 * 3600
-
-
-def _reset_serializer(salt: str = "password-reset") -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
-
-
-def _password_fingerprint(user: User) -> str:
-    # Changes with the password, so a link works once.
-    return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:16]
-
-
-def password_reset_token(user: User, salt: str = "password-reset") -> str:
-    return _reset_serializer(salt).dumps({"u": user.id, "f": _password_fingerprint(user)})
-
-
-def user_for_reset_token(token: str, salt: str = "password-reset", max_age: int | None = None) -> User | None:
-    """The account a one-time link is for; None once used (the password changed) or expired."""
-    try:
-        payload: dict[str, Any] = _reset_serializer(salt).loads(
-            token, max_age=max_age or current_app.config["PASSWORD_RESET_MAX_AGE"]
-        )
-    except BadSignature:
-        return None
-    user = db.session.get(User, payload.get("u"))
-    if user is None or not user.active or payload.get("f") != _password_fingerprint(user):
-        return None
-    return user
-
-
 def request_password_reset(email: str) -> None:
     """E-mail a one-time link if the account exists; say nothing either way."""
     user = User.by_email(email)
@@ -170,6 +144,7 @@ def request_password_reset(email: str) -> None:
 
 
 def set_password(user: User, password: str, *, action: str) -> None:
+    """Set a new password, sign the user out everywhere, audit it as ``action`` and tell them by e-mail."""
     user.password_hash = hash_password(password)
     user.revoke_sessions()
     audit.record(action, user, actor=user)
@@ -193,25 +168,3 @@ def _blank_to_none(value: Any) -> Any:
     if isinstance(value, str):
         return value.strip() or None
     return value
-
-
-def invite(name: str, email: str, role: str, *, by: User) -> User:
-    """Create an account with ``role`` for someone staff invite (an expert) and e-mail a
-    one-time link, valid for seven days, to choose a password. An existing account comes back
-    as it is, its roles untouched (only an administrator grants a role); it is sent the link
-    again if it has no password yet."""
-    user = User.by_email(email)
-    if user is None:
-        user = User(name=name, email=email.lower(), password_hash=None, preferred_language="en")
-        user.set_roles({role})
-        db.session.add(user)
-        audit.record("account_invited", user, actor=by, to_state="active", details={"role": role})
-    db.session.flush()
-    if not user.password_hash:
-        link = external_url("auth.accept_invitation", token=password_reset_token(user, "invitation"))
-        queue_mail(user, "invitation", link=link, days=INVITATION_MAX_AGE // 86400, inviter=by.name)
-    return user
-
-
-def user_for_invitation(token: str) -> User | None:
-    return user_for_reset_token(token, "invitation", INVITATION_MAX_AGE)

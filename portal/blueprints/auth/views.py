@@ -8,11 +8,11 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
-from ... import audit
+from ... import accounts, audit
 from ...extensions import current_language, db, limiter
 from ...models import Clinic
 from ...permissions import ANONYMOUS, PUBLIC, SIGNED_IN, allow
-from ..pages import form_page, safe_next
+from ...responses import current_actor, form_page, safe_next
 from . import services
 from .forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, ProfileForm, RegisterForm, ResetPasswordForm
 
@@ -79,7 +79,7 @@ def login() -> Response | tuple[str, int] | str:
 @allow(PUBLIC)
 def logout() -> Response:
     if current_user.is_authenticated:
-        services.sign_out(current_user._get_current_object())
+        services.sign_out(current_actor())
         logout_user()
         flash(_("You have signed out."), "info")
     return redirect(url_for("auth.login"), code=303)
@@ -99,7 +99,7 @@ def forgot_password() -> Response | tuple[str, int] | str:
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
 @allow(PUBLIC)
 def reset_password(token: str) -> Response | tuple[str, int] | str:
-    user = services.user_for_reset_token(token)
+    user = accounts.user_for_reset_token(token)
     if user is None:
         return render_template("auth/reset_invalid.html"), 410
     form = ResetPasswordForm()
@@ -115,7 +115,7 @@ def reset_password(token: str) -> Response | tuple[str, int] | str:
 @allow(PUBLIC)
 def accept_invitation(token: str) -> Response | tuple[str, int] | str:
     """An invited expert chooses a password with the e-mailed link (once, within seven days)."""
-    user = services.user_for_invitation(token)
+    user = accounts.user_for_invitation(token)
     if user is None:
         return render_template("auth/reset_invalid.html"), 410
     form = ResetPasswordForm()
@@ -131,7 +131,7 @@ def accept_invitation(token: str) -> Response | tuple[str, int] | str:
 @allow(SIGNED_IN)
 def change_password() -> Response | tuple[str, int] | str:
     form = ChangePasswordForm()
-    user = current_user._get_current_object()
+    user = current_actor()
     if form.validate_on_submit():
         if not services.password_matches(user, form.current.data):
             form.current.errors.append(_("That is not your current password."))
@@ -146,7 +146,7 @@ def change_password() -> Response | tuple[str, int] | str:
 @bp.route("/profile", methods=["GET", "POST"])
 @allow(SIGNED_IN)
 def profile() -> Response | tuple[str, int] | str:
-    user = current_user._get_current_object()
+    user = current_actor()
     form = ProfileForm(obj=user)
     clinics = db.session.scalars(select(Clinic).order_by(Clinic.name)).all()
     form.clinic_id.choices = [SelectChoice(0, _("— none —"))] + [

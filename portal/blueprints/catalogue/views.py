@@ -9,11 +9,12 @@ from sqlalchemy import or_, select
 from werkzeug.wrappers import Response
 
 from ... import audit
+from ... import conferences as conference_service
 from ...extensions import db, htmx
 from ...models import Clinic, Conference
 from ...permissions import SIGNED_IN, allow, is_staff
+from ...responses import INVALID, current_actor, form_page
 from ...search import matches_any
-from ..pages import INVALID, form_page
 from . import services
 from .forms import ClinicForm, ConferenceForm
 
@@ -48,7 +49,7 @@ def edit_clinic(clinic_id: int | None) -> Response | tuple[str, int] | str:
     if form.validate_on_submit():
         values = {name: getattr(form, name).data for name in ClinicForm.FIELDS}
         try:
-            clinic = services.save_clinic(clinic, values, by=current_user._get_current_object())
+            clinic = services.save_clinic(clinic, values, by=current_actor())
         except services.DuplicateName:
             form.name.errors.append(_("A clinic with this name already exists."))
         else:
@@ -99,8 +100,8 @@ def add_conference() -> Response | tuple[str, int] | str:
             return render_template("catalogue/_conference_form.html", form=form), INVALID
         return form_page("catalogue/conference_new.html", form)
     values = {name: getattr(form, name).data for name in ConferenceForm.FIELDS}
-    conference = services.save_conference(
-        None, values, by=current_user._get_current_object(),
+    conference = conference_service.save_conference(
+        None, values, by=current_actor(),
         confirmed=form.confirmed.data if "confirmed" in form else None)
     message = (_("Conference “%(name)s” added.", name=conference.name) if conference.confirmed
                else _("Thank you: “%(name)s” has been proposed and the programme team will review it.",
@@ -127,7 +128,7 @@ def edit_conference(conference_id: int) -> Response | tuple[str, int] | str:
     del form.confirmed
     if form.validate_on_submit():
         values = {name: getattr(form, name).data for name in ConferenceForm.FIELDS}
-        services.save_conference(conference, values, by=current_user._get_current_object())
+        conference_service.save_conference(conference, values, by=current_actor())
         flash(_("Conference “%(name)s” saved.", name=conference.name), "success")
         return redirect(url_for("catalogue.conferences"), code=303)
     return form_page("catalogue/conference_edit.html", form, conference=conference, editing=conference,
@@ -138,7 +139,7 @@ def edit_conference(conference_id: int) -> Response | tuple[str, int] | str:
 @allow("staff")
 def confirm_conference(conference_id: int) -> Response | str:
     conference = db.session.get(Conference, conference_id) or abort(404)
-    services.confirm_conference(conference, by=current_user._get_current_object())
+    conference_service.confirm_conference(conference, by=current_actor())
     message = _("Conference “%(name)s” confirmed.", name=conference.name)
     if htmx:
         return render_template("catalogue/_conference_row.html", conference=conference, message=message)

@@ -1,4 +1,5 @@
-"""The core's own navigation and dashboard cards, given through the same hooks as modules."""
+"""The core's own navigation, dashboard cards, labels and letters' access, given through the
+same hooks as modules."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ...extensions import db
-from ...hookspecs import hookimpl
-from ...models import Conference
-from ...modules import DashboardCard, NavEntry
+from ...hookspecs import DashboardCard, LabelKey, NavEntry, hookimpl
+from ...letters import letter_kind
+from ...models import Conference, Letter
 from ...permissions import has_role, is_staff
+from .labels import audit_labels
 
 
 @hookimpl
@@ -42,3 +44,18 @@ def portal_dashboard_cards(user: Any) -> list[DashboardCard]:
             _l("Proposed conferences"), _l("Conferences proposed by doctors wait for your confirmation."),
             "catalogue.conferences", _l("Review the catalogue"), count=waiting, order=60))
     return cards
+
+
+@hookimpl
+def portal_labels() -> dict[LabelKey, Any]:
+    return audit_labels()
+
+
+@hookimpl
+def portal_can_access(user: Any, subject: Any) -> bool | None:
+    """A letter goes to whoever its kind lets download it (the kind's module decides)."""
+    if not isinstance(subject, Letter):
+        return None
+    kind = letter_kind(subject.kind)
+    about = kind.load(subject.subject_id) if kind else None
+    return kind is not None and about is not None and kind.can_download(user, about)

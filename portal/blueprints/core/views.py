@@ -7,7 +7,7 @@ from werkzeug.wrappers import Response
 from ...extensions import SUPPORTED_LANGUAGES, db
 from ...modules import dashboard_cards_for
 from ...permissions import PUBLIC, SIGNED_IN, allow
-from ..pages import safe_next
+from ...responses import safe_next
 
 bp = Blueprint("core", __name__, template_folder="templates")
 

@@ -11,20 +11,15 @@ from typing import Any
 from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 
-from ...hookspecs import hookimpl
-from ...modules import DashboardCard, NavEntry
+from ...hookspecs import DashboardCard, LabelKey, NavEntry, hookimpl
 from ...permissions import has_role
-
-ROLES = ("staff",)
+from . import permissions
+from .permissions import ROLES
 
 
 @hookimpl
 def portal_blueprints() -> list[Blueprint]:
-    from . import (
-        imports,  # noqa: F401  (adds the import pages to the blueprint)
-        labels,  # noqa: F401  (names the module's states and actions for timelines)
-    )
-    from .views import bp
+    from .views import bp  # views.py adds the import pages too (import_views.register)
 
     return [bp]
 
@@ -34,6 +29,18 @@ def portal_letter_kinds() -> list[Any]:
     from .letters import impact_letter, thanks_letter
 
     return [thanks_letter(), impact_letter()]
+
+
+@hookimpl
+def portal_can_access(user: Any, subject: Any) -> bool | None:
+    return permissions.can_access(user, subject)
+
+
+@hookimpl
+def portal_labels() -> dict[LabelKey, Any]:
+    from .labels import audit_labels
+
+    return audit_labels()
 
 
 @hookimpl

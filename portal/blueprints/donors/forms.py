@@ -1,17 +1,20 @@
 from __future__ import annotations
 
-import datetime as dt
+import re
 from decimal import Decimal
 from typing import Any
 
 from flask_babel import get_locale, lazy_pgettext
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import FileStorage
 from wtforms import (
     BooleanField,
     DateField,
     DecimalField,
     EmailField,
+    FileField,
     RadioField,
     SelectChoice,
     SelectField,
@@ -20,8 +23,11 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
+from ... import clock
 from ...forms import strip, whole_minor_units
 from ...money import CURRENCIES, MAX_AMOUNT
+from .imports.mapping import DATE_FORMATS, TARGETS, Mapping
+from .imports.reading import MAX_BYTES, MAX_MB, CsvProblem, Table, check_table, decode_upload, read_table
 from .labels import KIND_LABELS, LANGUAGE_LABELS, METHOD_LABELS, PREFERENCE_LABELS
 
 
@@ -37,7 +43,7 @@ def country_choices() -> list[SelectChoice]:
 
 
 def not_in_future(form: Any, field: Any) -> None:
-    if field.data and field.data > dt.date.today():
+    if field.data and field.data > clock.today():
         raise ValidationError(_l("This date is in the future."))
 
 
@@ -155,3 +161,93 @@ class GiftAidExportForm(FlaskForm):
     def validate_end(self, field: Any) -> None:
         if self.start.data and field.data and field.data < self.start.data:
             raise ValidationError(_l("The period ends before it starts."))
+
+
+# --- Importing donations from a CSV file ------------------------------------------------
+
+NOT_IN_FILE = ""
+
+
+class ImportUploadForm(FlaskForm):
+    text = ""  # the file's text, once it passed
+    filename = ""
+    file = FileField(_l("CSV file"), description=_l(
+        "A bank statement or an online platform's export saved as CSV, at most %(size)d MB. "
+        "The first row must name the columns.", size=MAX_MB))
+
+    def validate_file(self, field: Any) -> None:
+        upload = field.data
+        if not isinstance(upload, FileStorage) or not upload.filename:
+            raise ValidationError(_("Choose the CSV file to import."))
+        raw = upload.stream.read(MAX_BYTES + 1)
+        if len(raw) > MAX_BYTES:
+            raise ValidationError(_("The file is larger than %(size)d MB: split it into smaller files.",
+                                    size=MAX_MB))
+        try:
+            self.text = decode_upload(raw)
+            check_table(read_table(self.text))
+        except CsvProblem as exc:
+            raise ValidationError(str(exc)) from None
+        self.filename = re.split(r"[\\/]", upload.filename)[-1][:255] or "upload.csv"
+
+
+class ImportMappingForm(FlaskForm):
+    col_date = SelectField(_l("Date received"), validators=[
+        DataRequired(_l("Choose the column that holds the date each gift was received."))])
+    date_format = SelectField(_l("Dates are written"), default="dmy",
+                              choices=[SelectChoice(key, label) for key, label in DATE_FORMATS.items()],
+                              description=_l("Dates like 2026-12-31 or 31 Dec 2026 are read whatever you choose."))
+    col_amount = SelectField(_l("Amount"), validators=[DataRequired(_l("Choose the column that holds the amount."))])
+    col_currency = SelectField(_l("Currency"), description=_l("Optional: a column with codes such as GBP or EUR."))
+    default_currency = SelectField(_l("Currency when the file does not say"), default="GBP",
+                                   choices=[SelectChoice(code, code) for code in CURRENCIES])
+    col_reference = SelectField(_l("Reference"), description=_l(
+        "Recommended: gifts whose reference is already recorded are skipped, so the same file never counts twice."))
+    col_name = SelectField(_l("Donor name"), description=_l("Required unless the file has the donor's e-mail "
+                                                            "address."))
+    col_email = SelectField(_l("Donor e-mail address"), description=_l(
+        "Optional: a gift is matched to the donor with this address first, then by name."))
+    col_method = SelectField(_l("Method"), description=_l("Optional: words such as card, cheque, BACS or "
+                                                          "JustGiving."))
+    default_method = SelectField(_l("Method when the file does not say"), default="bank_transfer",
+                                 choices=[SelectChoice(key, label) for key, label in METHOD_LABELS.items()])
+    col_campaign = SelectField(_l("Campaign"), description=_l("Optional."))
+    restricted = BooleanField(_l("Restricted to the Educational Programme"), default=True,
+                              description=_l("For every gift imported from this file."))
+    skip_errors = BooleanField(_l("Skip the rows with errors"))
+
+    def set_columns(self, table: Table) -> None:
+        choices = [SelectChoice(NOT_IN_FILE, _("— not in the file —"))] + [
+            SelectChoice(str(index), table.column_label(index)) for index in range(table.width)]
+        for target in TARGETS:
+            self[f"col_{target}"].choices = choices
+
+    @staticmethod
+    def initial(mapping: Mapping) -> dict[str, Any]:
+        data: dict[str, Any] = {f"col_{target}": NOT_IN_FILE if index is None else str(index)
+                                for target, index in mapping.columns.items()}
+        data.update(date_format=mapping.date_format, default_currency=mapping.default_currency,
+                    default_method=mapping.default_method, restricted=mapping.restricted)
+        return data
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        if not self.col_name.data and not self.col_email.data:
+            self.col_name.errors.append(_l("Choose the column with the donor's name (or their e-mail address)."))
+            valid = False
+        used: dict[str, str] = {}
+        for target in TARGETS:
+            column_field = self[f"col_{target}"]
+            if column_field.data and column_field.data in used:
+                column_field.errors.append(_l("This column is already chosen for “%(other)s”.",
+                                              other=self[used[column_field.data]].label.text))
+                valid = False
+            elif column_field.data:
+                used[column_field.data] = f"col_{target}"
+        return valid
+
+    def mapping(self) -> Mapping:
+        columns = {target: int(self[f"col_{target}"].data) if self[f"col_{target}"].data else None
+                   for target in TARGETS}
+        return Mapping(columns=columns, date_format=self.date_format.data, default_currency=self.default_currency.data,
+                       default_method=self.default_method.data, restricted=bool(self.restricted.data))

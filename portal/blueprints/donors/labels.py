@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from typing import Any
 
-from ... import audit
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
+
+from ...hookspecs import LabelKey, timeline_labels
+from ...models import Donation, DonationImport, Donor
 
 KIND_LABELS = {"individual": _l("Individual"), "organisation": _l("Organisation")}
 PREFERENCE_LABELS = {"email": _l("E-mail"), "post": _l("Post"), "none": _l("No contact")}
@@ -12,19 +16,30 @@ METHOD_LABELS = {"bank_transfer": _l("Bank transfer"), "card": _l("Card"), "cheq
                  "cash": _l("Cash"), "online_platform": _l("Online platform")}
 CHANNEL_LABELS = {"email": _l("by e-mail"), "post": _l("by post"), "none": _l("on file, not sent")}
 LANGUAGE_LABELS = {"en": _l("English"), "ru": _l("Russian")}
-STATE_LABELS = {"pending": _l("awaiting thanks"), "acknowledged": _l("acknowledged"),
-                "cancelled": _l("cancelled"), "valid": _l("valid")}
+DONATION_STATE_LABELS = {"pending": lazy_pgettext("donation state", "awaiting thanks"),
+                         "acknowledged": lazy_pgettext("donation state", "acknowledged")}
+# A donor's own timeline moves between the states of their Gift Aid declarations.
+DECLARATION_STATE_LABELS = {"valid": lazy_pgettext("Gift Aid declaration state", "valid"),
+                            "cancelled": lazy_pgettext("Gift Aid declaration state", "cancelled")}
 
-for action, label in {
-    "donor_added": _l("Donor added"),
-    "donor_changed": _l("Donor details changed"),
-    "gift_aid_declared": _l("Gift Aid declaration recorded"),
-    "gift_aid_cancelled": _l("Gift Aid declaration cancelled"),
-    "donation_recorded": _l("Donation recorded"),
-    "donation_changed": _l("Donation changed"),
-    "donation_acknowledged": _l("Donation acknowledged"),
-    "donation_allocated": _l("Donation allocated"),
-    "allocation_removed": _l("Allocation removed"),
-    "donations_imported": _l("Donations imported"),
-}.items():
-    audit.describe(action, label, STATE_LABELS)
+
+def audit_labels() -> dict[LabelKey, Any]:
+    """States and actions of donors, donations and imports, for ``portal_labels``."""
+    return {
+        **timeline_labels(Donor.__tablename__, states=DECLARATION_STATE_LABELS, actions={
+            "donor_added": lazy_pgettext("donor action", "Donor added"),
+            "donor_changed": lazy_pgettext("donor action", "Donor details changed"),
+            "gift_aid_declared": lazy_pgettext("donor action", "Gift Aid declaration recorded"),
+            "gift_aid_cancelled": lazy_pgettext("donor action", "Gift Aid declaration cancelled"),
+        }),
+        **timeline_labels(Donation.__tablename__, states=DONATION_STATE_LABELS, actions={
+            "donation_recorded": lazy_pgettext("donation action", "Donation recorded"),
+            "donation_changed": lazy_pgettext("donation action", "Donation changed"),
+            "donation_acknowledged": lazy_pgettext("donation action", "Donation acknowledged"),
+            "donation_allocated": lazy_pgettext("donation action", "Donation allocated"),
+            "allocation_removed": lazy_pgettext("donation action", "Allocation removed"),
+        }),
+        **timeline_labels(DonationImport.__tablename__, actions={
+            "donations_imported": lazy_pgettext("donation import action", "Donations imported"),
+        }),
+    }

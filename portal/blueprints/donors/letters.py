@@ -1,18 +1,27 @@
 """The donor's letters: a thank-you for their gifts and a statement of what they paid for.
-Both are written in the donor's own language."""
+Both are written in the donor's own language. The services issue them through these kinds
+directly; the letter registry serves the generic routes (download, revoke, verify)."""
 
 from __future__ import annotations
 
+from itertools import groupby
 from typing import Any
 
+from babel import Locale
+from flask_babel import force_locale, format_date, get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from ...extensions import db
-from ...letters import LetterKind
-from ...models import Acknowledgement, Donation, DonationAllocation, Donor
+from ...extensions import FORMAT_LOCALES, db
+from ...hookspecs import LetterKind
+from ...models import Acknowledgement, Application, Donation, DonationAllocation, Donor, ExpertVisit
+from ...money import format_minor
 from ...permissions import is_staff
-from .services import IMPACT_KIND, THANKS_KIND, impact_facts, thanks_facts
+from .gift_aid import gift_aid_eligible
+
+THANKS_KIND = "donation_thanks"
+IMPACT_KIND = "donor_impact"
 
 
 def _staff(user: Any, subject: Any) -> bool:
@@ -44,3 +53,75 @@ def _impact_missing(donor: Donor) -> list[Any]:
 def impact_letter() -> LetterKind:
     return _donor_letter(IMPACT_KIND, _l("Impact statement"), "donors/letters/impact.html", Donor, "donor",
                          impact_facts, _impact_missing, lambda donor: donor.language)
+
+
+# What the letters say -------------------------------------------------------------------
+
+def country_name(code: str, language: str | None = None) -> str:
+    """The country's name in ``language`` (default: the reader's)."""
+    locale = Locale.parse(FORMAT_LOCALES.get(language, language)) if language else get_locale()
+    return (locale.territories if locale else {}).get(code, code)
+
+
+def postal_address(donor: Donor) -> list[str]:
+    """The envelope's lines: the country last, in capitals, for a letter posted abroad."""
+    lines = donor.address_lines()
+    if donor.country != "GB":
+        lines.append(country_name(donor.country, donor.language).upper())
+    return lines
+
+
+def thanks_facts(acknowledgement: Acknowledgement) -> dict[str, Any]:
+    """What a thank-you letter says, formatted in the donor's language."""
+    donor = acknowledgement.donor
+    with force_locale(FORMAT_LOCALES.get(donor.language, donor.language)):
+        gifts = [{"amount": format_minor(d.amount, d.currency), "date": format_date(d.received_on, "long"),
+                  "gift_aid": gift_aid_eligible(d), "restricted": d.restricted, "campaign": d.campaign or ""}
+                 for d in acknowledgement.donations]
+    return {
+        "holder": donor.full_name, "kind": donor.kind, "title": donor.title or "",
+        "first_name": donor.first_name or "", "last_name": donor.last_name or "",
+        "address": postal_address(donor) if acknowledgement.channel == "post" else [],
+        "event": ", ".join(gift["amount"] for gift in gifts),
+        "dates": ", ".join(gift["date"] for gift in gifts),
+        "gifts": gifts, "gift_aid": any(gift["gift_aid"] for gift in gifts),
+        "impact": acknowledgement.impact,
+    }
+
+
+def impact_facts(donor: Donor) -> dict[str, Any]:
+    """What the donor's gifts paid for, without personal data beyond initials and specialty."""
+    allocations = db.session.scalars(
+        select(DonationAllocation).join(Donation).where(Donation.donor_id == donor.id)
+        .order_by(DonationAllocation.funded_item_id, DonationAllocation.id)).all()
+    items: list[dict[str, Any]] = []
+    with force_locale(FORMAT_LOCALES.get(donor.language, donor.language)):
+        for item_id, group in groupby(allocations, key=lambda a: a.funded_item_id):
+            shares = list(group)
+            item = shares[0].funded_item
+            entry: dict[str, Any] = {
+                "kind": item.kind,
+                "amounts": [format_minor(a.amount, a.donation.currency) for a in shares],
+                "specialty": (item.beneficiary.specialty if item.beneficiary else None) or "",
+            }
+            if isinstance(item, Application):
+                entry.update(initials=initials(item.beneficiary.name if item.beneficiary else ""),
+                             conference=item.conference.name, city=item.conference.city,
+                             dates=format_date(item.conference.start_date, "LLLL yyyy"))
+            elif isinstance(item, ExpertVisit):
+                entry.update(clinic=item.host_clinic.name_ru if donor.language == "ru" and item.host_clinic.name_ru
+                             else item.host_clinic.name, city=item.host_clinic.city,
+                             dates=format_date(item.arrival_on, "LLLL yyyy"),
+                             activities=[a.kind for a in item.activities],
+                             patients=item.patients_consulted, trained=item.doctors_trained,
+                             operations=item.operations_performed)
+            entry["id"] = item_id
+            items.append(entry)
+        event = _("Impact statement: %(count)d funded items", count=len(items))
+    return {"holder": donor.full_name, "event": event, "dates": "", "items": items,
+            "kind": donor.kind, "first_name": donor.first_name or "", "last_name": donor.last_name or "",
+            "title": donor.title or ""}
+
+
+def initials(name: str) -> str:
+    return " ".join(f"{part[0]}." for part in name.split() if part[:1].isalpha())

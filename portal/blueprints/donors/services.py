@@ -13,22 +13,22 @@ import io
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import groupby
-from typing import Any
+from typing import Any, cast
 
-from babel import Locale
 from flask import current_app
-from flask_babel import force_locale, format_date, get_locale
+from flask_babel import format_date
 from flask_babel import gettext as _
 from pypdf import PdfWriter
-from sqlalchemy import and_, distinct, func, inspect, or_, select, update
+from sqlalchemy import CursorResult, distinct, func, inspect, select, update
 from sqlalchemy.orm import selectinload, undefer
 from sqlalchemy.orm.attributes import set_committed_value
 
-from ... import audit
+from ... import audit, clock
 from ...duties import ensure_not_beneficiary
+from ...errors import UserError
 from ...exports import SafeCsvWriter
-from ...extensions import FORMAT_LOCALES, begin_writing, db, lock_for_update, lock_row
-from ...letters import PdfPool, issue_many, letter_kind, organisation
+from ...extensions import begin_writing, db, lock_for_update, lock_row
+from ...letters import PdfPool, issue_many, organisation
 from ...mail import queue_mail
 from ...models import (
     Acknowledgement,
@@ -46,18 +46,14 @@ from ...models import (
 from ...models.types import utcnow
 from ...money import format_minor, from_minor, rates_on, to_base_minor, total_in_base
 from ...search import matches_any
+from ...transactions import transaction
+from .gift_aid import GIFT_AID_CURRENCY, gift_aid_eligible
+from .letters import thanks_letter
 
-GIFT_AID_CURRENCY = "GBP"
-FUNDED_APPLICATION_STATES = ("approved", "completed")
-FUNDED_VISIT_STATES = ("confirmed", "completed")
-# Which funded items a restricted gift can pay for, by kind.
-FUNDED_STATES = {"application": FUNDED_APPLICATION_STATES, "expert_visit": FUNDED_VISIT_STATES}
 THANKS_WITHIN_DAYS = 2
-THANKS_KIND = "donation_thanks"
-IMPACT_KIND = "donor_impact"
 
 
-class DonorError(ValueError):
+class DonorError(UserError):
     """A change that cannot be made, in words for the person who asked."""
 
 
@@ -67,77 +63,91 @@ class _Taken(Exception):
 
 # --- Donors and Gift Aid -----------------------------------------------------------------
 
+@transaction
 def save_donor(donor: Donor, *, by: User, created: bool) -> Donor:
+    """Add a donor, or save the changes made to one."""
     donor.refresh_search_name()
     db.session.add(donor)
     audit.record("donor_added" if created else "donor_changed", donor, actor=by)
-    db.session.commit()
     return donor
 
 
+@transaction
 def declare_gift_aid(donor: Donor, *, made_on: dt.date, covers_past: bool, covers_future: bool,
                      by: User) -> GiftAidDeclaration:
+    """Record an individual's Gift Aid declaration, covering past gifts, future ones or both."""
     if donor.kind != "individual":
-        raise DonorError(_("Only individuals can make a Gift Aid declaration."))
+        raise DonorError(_("Only individuals can make a Gift Aid declaration."), "made_on")
     if not (covers_past or covers_future):
-        raise DonorError(_("A declaration covers past gifts, future gifts or both."))
+        raise DonorError(_("A declaration covers past gifts, future gifts or both."), "made_on")
     declaration = GiftAidDeclaration(donor=donor, made_on=made_on, covers_past=covers_past,
                                      covers_future=covers_future, created_by_id=by.id)
     db.session.add(declaration)
     audit.record("gift_aid_declared", donor, actor=by, to_state="valid",
                  details={"made_on": made_on.isoformat(), "past": covers_past, "future": covers_future})
-    db.session.commit()
     return declaration
 
 
+@transaction
 def cancel_gift_aid(declaration: GiftAidDeclaration, *, on: dt.date, reason: str | None, by: User) -> None:
+    """Cancel a declaration from a day on; gifts received before it stay covered."""
     if declaration.cancelled_on is not None:
         raise DonorError(_("This declaration was already cancelled on %(day)s.",
                            day=format_date(declaration.cancelled_on)))
     declaration.cancelled_on, declaration.cancelled_reason = on, reason
     audit.record("gift_aid_cancelled", declaration.donor, actor=by, from_state="valid", to_state="cancelled",
                  note=reason, details={"made_on": declaration.made_on.isoformat(), "from": on.isoformat()})
-    db.session.commit()
 
 
-def gift_aid_eligible(donation: Donation) -> bool:
-    """Only an individual's sterling gift covered by a declaration that stands on its date."""
-    donor = donation.donor
-    return (donor.kind == "individual" and donation.currency == GIFT_AID_CURRENCY
-            and any(declaration.covers(donation.received_on) for declaration in donor.declarations))
+def _set_values(donation: Donation, values: dict[str, Any]) -> None:
+    """Copy a form's values into the donation; a reference another gift has is refused."""
+    reference = values.get("reference")
+    if reference:  # asked before anything is set: the query flushes
+        clash = db.session.scalar(select(Donation).where(Donation.reference == reference, Donation.id != donation.id))
+        if clash is not None:
+            raise DonorError(_("A gift with this reference is already recorded (from %(donor)s, %(day)s).",
+                               donor=clash.donor.display_name, day=format_date(clash.received_on)), "reference")
+    for name, value in values.items():
+        setattr(donation, name, value)
 
 
-def record_donation(donation: Donation, *, by: User) -> Donation:
+@transaction
+def record_donation(donor: Donor, values: dict[str, Any], *, by: User) -> Donation:
+    """Record a gift from ``donor`` (amount in minor units); it awaits thanks."""
+    donation = Donation(donor_id=donor.id, created_by_id=by.id)
+    _set_values(donation, values)
     db.session.add(donation)
     audit.record("donation_recorded", donation, actor=by, to_state="pending",
                  details={"amount": donation.amount, "currency": donation.currency, "donor": donation.donor_id})
-    db.session.commit()
     return donation
 
 
-def change_donation(donation: Donation, *, by: User) -> None:
+@transaction
+def change_donation(donation: Donation, values: dict[str, Any], *, by: User) -> None:
+    """Change a gift not yet thanked, keeping what is allocated of it possible."""
+    if not donation.pending:
+        raise DonorError(_("This gift has been acknowledged: its letter stands as sent."), "amount")
+    _set_values(donation, values)
     state = inspect(donation)  # read what changed before anything loads (and flushes)
     currency_changed = state.attrs.currency.history.has_changes()
     made_unrestricted = state.attrs.restricted.history.has_changes() and not donation.restricted
-    if not donation.pending:
-        raise DonorError(_("This gift has been acknowledged: its letter stands as sent."))
     with db.session.no_autoflush:
         # An allocation being made at this moment locks the gift too: one waits for the other,
         # and the allocated total is counted as committed, not as loaded.
         lock_row(Donation, donation.id)
         allocated = db.session.scalar(select(func.coalesce(func.sum(DonationAllocation.amount), 0))
-                                      .where(DonationAllocation.donation_id == donation.id))
+                                      .where(DonationAllocation.donation_id == donation.id)) or 0
     if allocated and (currency_changed or made_unrestricted):
         raise DonorError(_("Part of this gift is allocated: remove the allocations before changing its currency "
-                           "or its restriction."))
+                           "or its restriction."), "amount")
     if allocated > donation.amount:
-        raise DonorError(_("More than that is already allocated: remove allocations first."))
+        raise DonorError(_("More than that is already allocated: remove allocations first."), "amount")
     audit.record("donation_changed", donation, actor=by,
                  details={"amount": donation.amount, "currency": donation.currency})
-    db.session.commit()
 
 
 def search_donors(text: str, limit: int = 50) -> list[Donor]:
+    """Donors whose name, e-mail or postcode matches ``text``, by name, at most ``limit`` of them."""
     query = select(Donor).options(selectinload(Donor.declarations)).order_by(Donor.search_name, Donor.id).limit(limit)
     text = text.strip().lower()
     if text:
@@ -150,11 +160,11 @@ def search_donors(text: str, limit: int = 50) -> list[Donor]:
 def impact_figures() -> dict[str, int]:
     """The live figures a thank-you letter quotes."""
     settings = organisation()
-    funded = Application.status.in_(FUNDED_APPLICATION_STATES)
+    funded = Application.is_funded()
     doctors = db.session.scalar(select(func.count(distinct(Application.beneficiary_id))).where(funded)) or 0
     conferences = db.session.scalar(select(func.count(distinct(Application.conference_id))).where(funded)) or 0
     visits = db.session.scalar(select(func.count()).select_from(ExpertVisit).where(
-        ExpertVisit.status.in_(FUNDED_VISIT_STATES))) or 0
+        ExpertVisit.is_funded())) or 0
     return {"since": settings.programme_since, "doctors": settings.doctors_before_portal + doctors,
             "conferences": conferences, "expert_visits": visits}
 
@@ -162,6 +172,7 @@ def impact_figures() -> dict[str, int]:
 # --- Acknowledgements --------------------------------------------------------------------
 
 def channel_for(donor: Donor) -> str:
+    """How ``donor`` is thanked: "email", "post" or "none", from their contact preference."""
     if donor.contact_preference == "none":
         return "none"
     if donor.contact_preference == "email" and donor.email:
@@ -169,39 +180,8 @@ def channel_for(donor: Donor) -> str:
     return "post"
 
 
-def country_name(code: str, language: str | None = None) -> str:
-    """The country's name in ``language`` (default: the reader's)."""
-    locale = Locale.parse(FORMAT_LOCALES.get(language, language)) if language else get_locale()
-    return (locale.territories if locale else {}).get(code, code)
-
-
-def postal_address(donor: Donor) -> list[str]:
-    """The envelope's lines: the country last, in capitals, for a letter posted abroad."""
-    lines = donor.address_lines()
-    if donor.country != "GB":
-        lines.append(country_name(donor.country, donor.language).upper())
-    return lines
-
-
-def thanks_facts(acknowledgement: Acknowledgement) -> dict[str, Any]:
-    """What a thank-you letter says, formatted in the donor's language."""
-    donor = acknowledgement.donor
-    with force_locale(FORMAT_LOCALES.get(donor.language, donor.language)):
-        gifts = [{"amount": format_minor(d.amount, d.currency), "date": format_date(d.received_on, "long"),
-                  "gift_aid": gift_aid_eligible(d), "restricted": d.restricted, "campaign": d.campaign or ""}
-                 for d in acknowledgement.donations]
-    return {
-        "holder": donor.full_name, "kind": donor.kind, "title": donor.title or "",
-        "first_name": donor.first_name or "", "last_name": donor.last_name or "",
-        "address": postal_address(donor) if acknowledgement.channel == "post" else [],
-        "event": ", ".join(gift["amount"] for gift in gifts),
-        "dates": ", ".join(gift["date"] for gift in gifts),
-        "gifts": gifts, "gift_aid": any(gift["gift_aid"] for gift in gifts),
-        "impact": acknowledgement.impact,
-    }
-
-
 def pending_query() -> Any:
+    """The query for gifts not yet thanked."""
     return select(Donation).where(Donation.acknowledgement_id.is_(None))
 
 
@@ -213,16 +193,17 @@ def pending_count() -> int:
 
 def overdue_count(today: dt.date | None = None) -> int:
     """Gifts awaiting thanks for more than THANKS_WITHIN_DAYS days."""
-    cutoff = (today or dt.date.today()) - dt.timedelta(days=THANKS_WITHIN_DAYS)
+    cutoff = (today or clock.today()) - dt.timedelta(days=THANKS_WITHIN_DAYS)
     return db.session.scalar(select(func.count()).select_from(Donation).where(
         Donation.acknowledgement_id.is_(None), Donation.received_on < cutoff)) or 0
 
 
 def _claim(acknowledgement: Acknowledgement, donation_ids: list[int]) -> bool:
     """Mark these donations as thanked by ``acknowledgement``, if nobody else has yet."""
-    result = db.session.execute(
+    # An UPDATE's result is a CursorResult (with rowcount); Session.execute is typed for any statement.
+    result = cast(CursorResult[Any], db.session.execute(
         update(Donation).where(Donation.id.in_(donation_ids), Donation.acknowledgement_id.is_(None))
-        .values(acknowledgement_id=acknowledgement.id).execution_options(synchronize_session="evaluate"))
+        .values(acknowledgement_id=acknowledgement.id).execution_options(synchronize_session="evaluate")))
     return result.rowcount == len(donation_ids)
 
 
@@ -231,9 +212,7 @@ def _thank(groups: list[tuple[Donor, list[Donation]]], *, by: User, batch: Ackno
     """One acknowledgement, letter, audit entries and (for e-mail) outbox message per donor,
     in the current transaction. Returns [] — and changes nothing — if another run thanked
     any of these donations first."""
-    kind = letter_kind(THANKS_KIND)
-    if kind is None:
-        raise RuntimeError("the thank-you letter kind is not registered")
+    kind = thanks_letter()
     acknowledgements = []
     try:
         with db.session.begin_nested():
@@ -248,18 +227,19 @@ def _thank(groups: list[tuple[Donor, list[Donation]]], *, by: User, batch: Ackno
                 acknowledgements.append(acknowledgement)
     except _Taken:
         return []
-    letters = issue_many(kind, [(a, thanks_facts(a)) for a in acknowledgements], by=by, render=render)
+    letters = issue_many(kind, [(a, kind.facts(a)) for a in acknowledgements], by=by, render=render)
     for acknowledgement, letter in zip(acknowledgements, letters, strict=True):
         acknowledgement.letter = letter
         for donation in acknowledgement.donations:
             audit.record("donation_acknowledged", donation, actor=by, from_state="pending", to_state="acknowledged",
                          details={"letter": letter.reference, "channel": acknowledgement.channel})
-        if acknowledgement.channel == "email":
+        if acknowledgement.channel == "email" and acknowledgement.donor.email:  # channel_for: "email" has one
             queue_mail(acknowledgement.donor.email, "donation_thanks", language=acknowledgement.donor.language,
                        attach=letter, donor=acknowledgement.donor, letter=letter)
     return acknowledgements
 
 
+@transaction
 def acknowledge(donations: list[Donation], *, by: User) -> Acknowledgement:
     """Thank one donor now for these of their gifts (one letter)."""
     donors = {donation.donor_id for donation in donations}
@@ -270,9 +250,7 @@ def acknowledge(donations: list[Donation], *, by: User) -> Acknowledgement:
     begin_writing()
     done = _thank([(donations[0].donor, donations)], by=by, batch=None, impact=impact_figures(), render=None)
     if not done:
-        db.session.rollback()
         raise DonorError(_("This gift has already been acknowledged."))
-    db.session.commit()
     return done[0]
 
 
@@ -304,9 +282,9 @@ def acknowledge_pending(*, by: User, workers: int | None = None, chunk: int = 20
                         progress: Callable[[BatchReport], None] | None = None) -> BatchReport:
     """Thank every donor with pending gifts: one letter each, rendered on ``workers``
     processes, committed ``chunk`` donors at a time."""
-    batch = AcknowledgementBatch(started_by_id=by.id)
-    db.session.add(batch)
-    db.session.commit()
+    with transaction():
+        batch = AcknowledgementBatch(started_by_id=by.id)
+        db.session.add(batch)
     report = BatchReport(batch_id=batch.id)
     impact = impact_figures()
     workers = workers if workers is not None else current_app.config["LETTER_WORKERS"]
@@ -322,24 +300,24 @@ def acknowledge_pending(*, by: User, workers: int | None = None, chunk: int = 20
                 report.channels[acknowledgement.channel] += 1
             if progress:
                 progress(report)
-    batch.finished_at = utcnow()
-    db.session.commit()
+    with transaction():
+        batch.finished_at = utcnow()
     return report
 
 
+@transaction  # each chunk commits on its own: a batch that stops half-way keeps what it finished
 def _thank_chunk(groups: list[tuple[Donor, list[Donation]]], *, by: User, batch: AcknowledgementBatch,
                  impact: dict[str, int], render: Callable[[list[str]], list[bytes]]) -> list[Acknowledgement]:
-    """Thank these donors and commit. If another run thanked some of them first, thank the
-    rest one by one."""
+    """Thank these donors. If another run thanked some of them first, thank the rest one by one."""
     begin_writing()
     done = _thank(groups, by=by, batch=batch, impact=impact, render=render)
     if not done:
         done = [a for group in groups for a in _thank([group], by=by, batch=batch, impact=impact, render=render)]
-    db.session.commit()
     return done
 
 
 def post_letters(batch: AcknowledgementBatch) -> list[Letter]:
+    """The batch's thank-you letters that go by post, in the order they were made, with their PDFs."""
     return list(db.session.scalars(
         select(Letter).join(Acknowledgement, Acknowledgement.letter_id == Letter.id)
         .where(Acknowledgement.batch_id == batch.id, Acknowledgement.channel == "post")
@@ -361,27 +339,24 @@ def merged_pdf(letters: Iterable[Letter]) -> bytes:
 def allocatable_items() -> list[FundedItem]:
     """Funded applications and expert visits a restricted gift can pay for."""
     return list(db.session.scalars(
-        select(FundedItem).where(or_(*(and_(FundedItem.kind == kind, FundedItem.status.in_(states))
-                                       for kind, states in FUNDED_STATES.items())))
-        .order_by(FundedItem.id.desc())))
-
-
-def is_funded(item: FundedItem) -> bool:
-    return item.status in FUNDED_STATES.get(item.kind, ())
+        select(FundedItem).where(FundedItem.is_funded()).order_by(FundedItem.id.desc())))
 
 
 def approved_in_base(item: FundedItem, rates: dict[str, Any]) -> int | None:
+    """What ``item``'s budget lines approve, in base minor units; None if a rate is missing."""
     return total_in_base([(line.approved_amount, line.approved_currency) for line in item.budget_lines
                           if line.approved_amount and line.approved_currency], rates)
 
 
 def allocated_in_base(item: FundedItem, rates: dict[str, Any]) -> int | None:
+    """What the gifts allocated to ``item`` add up to, in base minor units; None if a rate is missing."""
     rows = db.session.execute(
         select(DonationAllocation.amount, Donation.currency).join(Donation)
         .where(DonationAllocation.funded_item_id == item.id)).all()
     return total_in_base([(amount, currency) for amount, currency in rows], rates)
 
 
+@transaction
 def allocate(donation: Donation, item: FundedItem, amount: int, *, by: User) -> DonationAllocation:
     """Assign part of a restricted gift to a funded item, within the gift and the item's budget."""
     ensure_not_beneficiary(item, by, DonorError, _("This is for you, so someone else must allocate gifts to it."))
@@ -390,14 +365,12 @@ def allocate(donation: Donation, item: FundedItem, amount: int, *, by: User) -> 
     item = lock_for_update(FundedItem, item.id)
     db.session.refresh(donation, ["allocations"])
     refusal = _allocation_refusal(donation, item, amount)
-    if refusal:
-        db.session.rollback()  # let go of the locks before saying no
-        raise DonorError(refusal)
+    if refusal:  # @transaction rolls back at once: nobody waits on the locks for a change that will not happen
+        raise DonorError(refusal, "amount")
     allocation = DonationAllocation(donation=donation, funded_item_id=item.id, amount=amount, created_by_id=by.id)
     db.session.add(allocation)
     audit.record("donation_allocated", donation, actor=by,
                  details={"item": item.id, "amount": amount, "currency": donation.currency})
-    db.session.commit()
     return allocation
 
 
@@ -405,7 +378,7 @@ def _allocation_refusal(donation: Donation, item: FundedItem, amount: int) -> st
     """Why this allocation cannot be made, or None."""
     if not donation.restricted:
         return _("Only gifts restricted to the Educational Programme are allocated.")
-    if not is_funded(item):
+    if not item.is_funded():
         return _("Only approved applications and confirmed expert visits can receive gifts.")
     if amount <= 0:
         return _("Allocate more than nothing.")
@@ -424,51 +397,14 @@ def _allocation_refusal(donation: Donation, item: FundedItem, amount: int) -> st
     return None
 
 
+@transaction
 def remove_allocation(allocation: DonationAllocation, *, by: User) -> None:
+    """Take back an allocation: that part of the gift is free to allocate again."""
     donation = allocation.donation
     audit.record("allocation_removed", donation, actor=by,
                  details={"item": allocation.funded_item_id, "amount": allocation.amount,
                           "currency": donation.currency})
     db.session.delete(allocation)
-    db.session.commit()
-
-
-def impact_facts(donor: Donor) -> dict[str, Any]:
-    """What the donor's gifts paid for, without personal data beyond initials and specialty."""
-    allocations = db.session.scalars(
-        select(DonationAllocation).join(Donation).where(Donation.donor_id == donor.id)
-        .order_by(DonationAllocation.funded_item_id, DonationAllocation.id)).all()
-    items: list[dict[str, Any]] = []
-    with force_locale(FORMAT_LOCALES.get(donor.language, donor.language)):
-        for item_id, group in groupby(allocations, key=lambda a: a.funded_item_id):
-            shares = list(group)
-            item = shares[0].funded_item
-            entry: dict[str, Any] = {
-                "kind": item.kind,
-                "amounts": [format_minor(a.amount, a.donation.currency) for a in shares],
-                "specialty": (item.beneficiary.specialty if item.beneficiary else None) or "",
-            }
-            if isinstance(item, Application):
-                entry.update(initials=initials(item.beneficiary.name if item.beneficiary else ""),
-                             conference=item.conference.name, city=item.conference.city,
-                             dates=format_date(item.conference.start_date, "LLLL yyyy"))
-            elif isinstance(item, ExpertVisit):
-                entry.update(clinic=item.host_clinic.name_ru if donor.language == "ru" and item.host_clinic.name_ru
-                             else item.host_clinic.name, city=item.host_clinic.city,
-                             dates=format_date(item.arrival_on, "LLLL yyyy"),
-                             activities=[a.kind for a in item.activities],
-                             patients=item.patients_consulted, trained=item.doctors_trained,
-                             operations=item.operations_performed)
-            entry["id"] = item_id
-            items.append(entry)
-        event = _("Impact statement: %(count)d funded items", count=len(items))
-    return {"holder": donor.full_name, "event": event, "dates": "", "items": items,
-            "kind": donor.kind, "first_name": donor.first_name or "", "last_name": donor.last_name or "",
-            "title": donor.title or ""}
-
-
-def initials(name: str) -> str:
-    return " ".join(f"{part[0]}." for part in name.split() if part[:1].isalpha())
 
 
 # --- Gift Aid schedule -------------------------------------------------------------------
@@ -478,6 +414,7 @@ HMRC_COLUMNS = ("Title", "First name or initial", "Last name", "House name or nu
 
 
 def gift_aid_donations(start: dt.date, end: dt.date) -> list[Donation]:
+    """Gifts from individuals received from ``start`` to ``end`` (both included) that Gift Aid can be claimed on."""
     donations = db.session.scalars(
         select(Donation).join(Donor).where(
             Donation.received_on >= start, Donation.received_on <= end,
@@ -488,6 +425,7 @@ def gift_aid_donations(start: dt.date, end: dt.date) -> list[Donation]:
 
 
 def hmrc_rows(donations: list[Donation]) -> Iterator[list[str]]:
+    """One row per gift in the layout of HMRC's Gift Aid schedule (``HMRC_COLUMNS``)."""
     for donation in donations:
         donor = donation.donor
         postcode = (donor.postcode or "").upper() if donor.country == "GB" else "X"  # HMRC: X for abroad
@@ -497,6 +435,7 @@ def hmrc_rows(donations: list[Donation]) -> Iterator[list[str]]:
 
 
 def hmrc_csv(donations: list[Donation]) -> str:
+    """The Gift Aid schedule as CSV for HMRC: the ``HMRC_COLUMNS`` header, then a row per gift."""
     out = io.StringIO()
     writer = SafeCsvWriter(out, lineterminator="\r\n")
     writer.writerow(HMRC_COLUMNS)

@@ -7,15 +7,15 @@ import datetime as dt
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import SelectChoice
 
-from ... import audit
+from ... import audit, clock
 from ...extensions import db, htmx
 from ...letters.views import send_letter
 from ...models import (
@@ -26,13 +26,12 @@ from ...models import (
     Donor,
     FundedItem,
     GiftAidDeclaration,
-    User,
 )
 from ...money import AmountError, format_minor, from_minor, to_minor
-from ...permissions import allow
+from ...permissions import allow, can_access
+from ...responses import INVALID, current_actor, form_page, safe_next, show_error
 from ...search import matches_any
-from ..pages import INVALID, form_page, safe_next
-from . import ROLES, services
+from . import import_views, services
 from .forms import (
     AllocationForm,
     CancelDeclarationForm,
@@ -41,21 +40,22 @@ from .forms import (
     DonorForm,
     GiftAidExportForm,
 )
+from .gift_aid import gift_aid_eligible
 from .labels import CHANNEL_LABELS, KIND_LABELS, LANGUAGE_LABELS, METHOD_LABELS, PREFERENCE_LABELS
+from .letters import country_name
+from .permissions import ROLES
 
 bp = Blueprint("donors", __name__, url_prefix="/donors", template_folder="templates")
+import_views.register(bp)  # /imports/new and /imports/<id>: the CSV import pages
 PER_PAGE = 50
 
-
-def _me() -> User:
-    return current_user._get_current_object()  # type: ignore[no-any-return]
 
 
 @bp.context_processor
 def _labels() -> dict[str, Any]:
     return {"kind_label": KIND_LABELS.get, "method_label": METHOD_LABELS.get, "channel_label": CHANNEL_LABELS.get,
             "language_label": LANGUAGE_LABELS.get, "preference_label": PREFERENCE_LABELS.get,
-            "gift_aid_eligible": services.gift_aid_eligible, "country_name": services.country_name}
+            "gift_aid_eligible": gift_aid_eligible, "country_name": country_name}
 
 
 # --- Donors ------------------------------------------------------------------------------
@@ -78,7 +78,7 @@ def new() -> BaseResponse | tuple[str, int] | str:
     if form.validate_on_submit():
         donor = Donor()
         form.apply(donor)
-        services.save_donor(donor, by=_me(), created=True)
+        services.save_donor(donor, by=current_actor(), created=True)
         flash(_("Donor %(name)s added.", name=donor.display_name), "success")
         return redirect(url_for("donors.detail", donor_id=donor.id), code=303)
     return form_page("donors/donor_form.html", form, donor=None)
@@ -91,7 +91,7 @@ def edit(donor_id: int) -> BaseResponse | tuple[str, int] | str:
     form = DonorForm(obj=donor)
     if form.validate_on_submit():
         form.apply(donor)
-        services.save_donor(donor, by=_me(), created=False)
+        services.save_donor(donor, by=current_actor(), created=False)
         flash(_("Donor details saved."), "success")
         return redirect(url_for("donors.detail", donor_id=donor.id), code=303)
     return form_page("donors/donor_form.html", form, donor=donor)
@@ -123,7 +123,7 @@ def _donor_page(donor: Donor, status: int = 200, **forms: Any) -> tuple[str, int
         "donation_form": DonationForm(prefix="donation", formdata=None),
         **forms,
     }
-    today = dt.date.today()
+    today = clock.today()
     cancel_forms = {d.id: CancelDeclarationForm(prefix=f"cancel{d.id}", formdata=None, data={"cancelled_on": today})
                     for d in donor.declarations if d.cancelled_on is None}
     if "cancel_form" in forms:
@@ -148,10 +148,9 @@ def declare(donor_id: int) -> BaseResponse | tuple[str, int]:
     if form.validate_on_submit():
         try:
             services.declare_gift_aid(donor, made_on=form.made_on.data, covers_past=form.covers_past.data,
-                                      covers_future=form.covers_future.data, by=_me())
-        except services.DonorError as exc:
-            db.session.rollback()
-            form.made_on.errors.append(str(exc))
+                                      covers_future=form.covers_future.data, by=current_actor())
+        except services.DonorError as error:
+            show_error(error, form)
         else:
             flash(_("Gift Aid declaration recorded."), "success")
             return redirect(url_for("donors.detail", donor_id=donor.id, _anchor="gift-aid"), code=303)
@@ -165,31 +164,22 @@ def cancel_declaration(declaration_id: int) -> BaseResponse | tuple[str, int]:
     form = CancelDeclarationForm(prefix=f"cancel{declaration.id}")
     if form.validate_on_submit():
         try:
-            services.cancel_gift_aid(declaration, on=form.cancelled_on.data, reason=form.reason.data, by=_me())
-        except services.DonorError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
+            services.cancel_gift_aid(declaration, on=form.cancelled_on.data, reason=form.reason.data,
+                                     by=current_actor())
+        except services.DonorError as error:
+            show_error(error)
         else:
             flash(_("Gift Aid declaration cancelled."), "success")
         return redirect(url_for("donors.detail", donor_id=declaration.donor_id, _anchor="gift-aid"), code=303)
     return _donor_page(declaration.donor, INVALID, cancel_form=form, cancel_form_id=declaration.id)
 
 
-def _fill_donation(form: DonationForm, donation: Donation) -> bool:
-    """Copy the form into the donation; False (with the error on its field) when it cannot be."""
-    amount = to_minor(form.amount.data, form.currency.data)  # the form checked the decimals
-    reference = form.reference.data or None
-    if reference:
-        clash = db.session.scalar(select(Donation).where(Donation.reference == reference, Donation.id != donation.id))
-        if clash is not None:
-            form.reference.errors.append(_("A gift with this reference is already recorded (from %(donor)s, %(day)s).",
-                                           donor=clash.donor.display_name, day=format_date(clash.received_on)))
-            return False
-    donation.amount, donation.reference = amount, reference
-    for name in DonationForm.FIELDS:
-        value = getattr(form, name).data
-        setattr(donation, name, (value or None) if name in ("campaign", "notes") else value)
-    return True
+def _donation_values(form: DonationForm) -> dict[str, Any]:
+    """What the donation form says, as the model's values (the form checked the decimals)."""
+    values = {name: getattr(form, name).data for name in DonationForm.FIELDS}
+    values.update(campaign=values["campaign"] or None, notes=values["notes"] or None,
+                  amount=to_minor(form.amount.data, form.currency.data), reference=form.reference.data or None)
+    return values
 
 
 @bp.post("/<int:donor_id>/donations")
@@ -198,9 +188,11 @@ def record_donation(donor_id: int) -> BaseResponse | tuple[str, int]:
     donor = db.get_or_404(Donor, donor_id)
     form = DonationForm(prefix="donation")
     if form.validate_on_submit():
-        donation = Donation(donor_id=donor.id, created_by_id=current_user.id)  # not in the session until valid
-        if _fill_donation(form, donation):
-            services.record_donation(donation, by=_me())
+        try:
+            donation = services.record_donation(donor, _donation_values(form), by=current_actor())
+        except services.DonorError as error:
+            show_error(error, form)
+        else:
             flash(_("Donation of %(amount)s recorded: it awaits thanks.",
                     amount=format_minor(donation.amount, donation.currency)), "success")
             return redirect(url_for("donors.detail", donor_id=donor.id, _anchor="donations"), code=303)
@@ -256,17 +248,15 @@ def edit_donation(donation_id: int) -> BaseResponse | tuple[str, int]:
     if not donation.pending:
         flash(_("This gift has been acknowledged: its letter stands as sent."), "error")
         return redirect(url_for("donors.donation", donation_id=donation.id), code=303)
-    if form.validate_on_submit() and _fill_donation(form, donation):
+    if form.validate_on_submit():
         try:
-            services.change_donation(donation, by=_me())
-        except services.DonorError as exc:
-            db.session.rollback()
-            form.amount.errors.append(str(exc))
-            return _donation_page(db.get_or_404(Donation, donation_id), INVALID, edit_form=form)
-        flash(_("Donation saved."), "success")
-        return redirect(url_for("donors.donation", donation_id=donation.id), code=303)
-    db.session.rollback()
-    return _donation_page(db.get_or_404(Donation, donation_id), INVALID, edit_form=form)
+            services.change_donation(donation, _donation_values(form), by=current_actor())
+        except services.DonorError as error:  # rolled back: the page shows the gift as it stands
+            show_error(error, form)
+        else:
+            flash(_("Donation saved."), "success")
+            return redirect(url_for("donors.donation", donation_id=donation.id), code=303)
+    return _donation_page(donation, INVALID, edit_form=form)
 
 
 @bp.post("/donations/<int:donation_id>/acknowledge")
@@ -274,13 +264,11 @@ def edit_donation(donation_id: int) -> BaseResponse | tuple[str, int]:
 def acknowledge(donation_id: int) -> BaseResponse | tuple[str, int] | str:
     donation = db.get_or_404(Donation, donation_id)
     try:
-        acknowledgement = services.acknowledge([donation], by=_me())
-    except services.DonorError as exc:
-        db.session.rollback()
+        acknowledgement = services.acknowledge([donation], by=current_actor())
+    except services.DonorError as error:
+        message = show_error(error)  # flashed for the page, or said in the cell (htmx)
         if htmx:
-            return render_template("donors/_thanks_cell.html", donation=db.get_or_404(Donation, donation_id),
-                                   message=str(exc))
-        flash(str(exc), "error")
+            return render_template("donors/_thanks_cell.html", donation=donation, message=message)
     else:
         message = _("Thanked %(channel)s: letter %(reference)s.",
                     channel=CHANNEL_LABELS[acknowledgement.channel], reference=acknowledgement.letter.reference)
@@ -297,7 +285,7 @@ def acknowledge_all() -> BaseResponse:
     if services.pending_count() == 0:
         flash(_("Every gift has been acknowledged already."), "info")
         return redirect(url_for("donors.donations"), code=303)
-    report = services.acknowledge_pending(by=_me())
+    report = services.acknowledge_pending(by=current_actor())
     flash(ngettext("%(num)d letter issued for %(donations)d gifts: %(email)d by e-mail, %(post)d by post, "
                    "%(none)d kept on file.",
                    "%(num)d letters issued for %(donations)d gifts: %(email)d by e-mail, %(post)d by post, "
@@ -324,7 +312,7 @@ def batch(batch_id: int) -> str:
 def batch_post_pdf(batch_id: int) -> Response:
     found = db.get_or_404(AcknowledgementBatch, batch_id)
     letters = services.post_letters(found)
-    if not letters:
+    if not letters or not can_access(current_user, found):
         abort(404)
     response = Response(services.merged_pdf(letters), mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="thanks-by-post-batch-{found.id}.pdf"'
@@ -333,7 +321,7 @@ def batch_post_pdf(batch_id: int) -> Response:
 
 @bp.get("/acknowledgements/<int:acknowledgement_id>/letter.pdf")
 @allow(*ROLES)
-def acknowledgement_letter(acknowledgement_id: int) -> Response:
+def acknowledgement_letter(acknowledgement_id: int) -> BaseResponse:
     acknowledgement = db.get_or_404(Acknowledgement, acknowledgement_id)
     if acknowledgement.letter is None:
         abort(404)
@@ -358,10 +346,9 @@ def allocate(donation_id: int) -> BaseResponse | tuple[str, int]:
                 form.funded_item_id.errors.append(_("Choose the application or visit this gift paid for."))
             else:
                 try:
-                    services.allocate(donation, item, amount, by=_me())
-                except services.DonorError as exc:
-                    db.session.rollback()
-                    form.amount.errors.append(str(exc))
+                    services.allocate(donation, item, amount, by=current_actor())
+                except services.DonorError as error:
+                    show_error(error, form)
                 else:
                     flash(_("Allocated %(amount)s to %(item)s.",
                             amount=format_minor(amount, donation.currency), item=_item_label(item)),
@@ -376,7 +363,7 @@ def allocate(donation_id: int) -> BaseResponse | tuple[str, int]:
 def remove_allocation(allocation_id: int) -> BaseResponse:
     allocation = db.get_or_404(DonationAllocation, allocation_id)
     donation_id = allocation.donation_id
-    services.remove_allocation(allocation, by=_me())
+    services.remove_allocation(allocation, by=current_actor())
     flash(_("Allocation removed."), "success")
     return redirect(url_for("donors.donation", donation_id=donation_id, _anchor="allocations"), code=303)
 
@@ -396,7 +383,7 @@ def gift_aid() -> tuple[str, int] | str | Response:
                 f'attachment; filename="gift-aid-{form.start.data:%Y%m%d}-{form.end.data:%Y%m%d}.csv"')
             return response
     elif not request.args:
-        today = dt.date.today()  # from the first of last month to today
+        today = clock.today()  # from the first of last month to today
         form.start.data, form.end.data = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1), today
     html = render_template("donors/gift_aid.html", form=form, donations=donations,
                            total=sum(d.amount for d in donations or []), columns=services.HMRC_COLUMNS,

@@ -6,28 +6,37 @@ and never imports the applications or expert_visits modules.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from ... import clock
 from ...extensions import db
-from ...hookspecs import hookimpl
+from ...hookspecs import DashboardCard, LabelKey, NavEntry, hookimpl
 from ...models import ExpenseClaim, ExpenseLine
-from ...modules import DashboardCard, NavEntry
 from ...permissions import has_role
-
-ROLES = ("doctor", "expert", "staff", "finance")
+from . import permissions
 
 
 @hookimpl
 def portal_blueprints() -> list[Blueprint]:
-    from . import labels  # noqa: F401  (names the module's states and actions for timelines)
     from .views import bp
 
     return [bp]
+
+
+@hookimpl
+def portal_can_access(user: Any, subject: Any) -> bool | None:
+    return permissions.can_access(user, subject)
+
+
+@hookimpl
+def portal_labels() -> dict[LabelKey, Any]:
+    from .labels import audit_labels
+
+    return audit_labels()
 
 
 @hookimpl
@@ -44,7 +53,7 @@ def portal_navigation(user: Any) -> list[NavEntry]:
 
 
 def _count_lines(status: str) -> int:
-    return db.session.scalar(select(func.count()).select_from(ExpenseLine).where(ExpenseLine.status == status))
+    return db.session.scalar(select(func.count()).select_from(ExpenseLine).where(ExpenseLine.status == status)) or 0
 
 
 @hookimpl
@@ -67,7 +76,7 @@ def portal_dashboard_cards(user: Any) -> list[DashboardCard]:
                                    "expenses.payments", _l("Record payments"), count=_count_lines("approved"),
                                    order=32))
     if has_role(user, "staff", "finance"):
-        figures = year_figures(dt.date.today().year)
+        figures = year_figures(clock.today().year)
         left = format_minor(figures["remaining"], "GBP") if figures["remaining"] is not None else "—"
         cards.append(DashboardCard(_l("Budget left"), _l("This year's programme budget, after what is spent and "
                                                          "committed: %(left)s", left=left),

@@ -11,7 +11,6 @@ from sqlalchemy import extract, select
 from ...extensions import db
 from ...models import BUDGET_CATEGORIES, ExpenseClaim, ExpenseLine, FundedItem, ProgrammeBudget
 from ...money import rates_on, to_base_minor
-from .services import COMMITTED_ITEM_STATES
 
 MONTHS = range(1, 13)
 
@@ -34,11 +33,11 @@ def year_figures(year: int) -> dict[str, Any]:
     committed_by_category: dict[str, int] = defaultdict(int)
     committed_by_month: dict[int, int] = defaultdict(int)
     items = db.session.scalars(
-        select(FundedItem).where(FundedItem.status.in_(COMMITTED_ITEM_STATES),
+        select(FundedItem).where(FundedItem.is_funded(),
                                  extract("year", FundedItem.created_at) == year))
     for item in items:
         for line in item.budget_lines:
-            if not line.approved_amount:
+            if not line.approved_amount or line.approved_currency is None:
                 continue
             approved = to_base_minor(line.approved_amount, line.approved_currency, rates) or 0
             left = max(0, approved - spent_by_item_category[(item.id, line.category)])

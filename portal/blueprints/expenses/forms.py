@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -18,6 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from ... import clock
 from ...forms import VersionedForm, strip, whole_minor_units
 from ...labels import BUDGET_CATEGORY_LABELS
 from ...models import PAYMENT_METHODS
@@ -56,7 +56,7 @@ class LineForm(MoneyForm):
     receipt = FileField(_l("Receipt"), description=RECEIPT_HINT)
 
     def validate_spent_on(self, field: DateField) -> None:
-        if field.data and field.data > dt.date.today():
+        if field.data and field.data > clock.today():
             raise ValidationError(_l("The date cannot be in the future."))
 
     def values(self) -> dict[str, Any]:

@@ -11,19 +11,18 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
-from functools import wraps
-from typing import Any, TypeVar
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import FileStorage
 
-from ... import audit, storage
+from ... import audit, errors, storage
 from ...duties import ensure_not_beneficiary
+from ...exports import SafeCsvWriter
 from ...extensions import db, lock_for_update
 from ...labels import budget_category_label
 from ...mail import queue_mail
@@ -38,12 +37,11 @@ from ...models import (
     User,
 )
 from ...models.types import utcnow
-from ...money import base_currency, rate_for, rates_on, to_base_minor
+from ...money import base_currency, from_minor, rate_for, rates_on, to_base_minor
+from ...search import matches_any
+from ...transactions import transaction
 from ...urls import external_url
 
-# Funded items money may be claimed against: approved applications, confirmed visits.
-CLAIMABLE_STATES = ("approved", "completed", "confirmed")
-COMMITTED_ITEM_STATES = ("approved", "completed", "confirmed")
 TRANSITIONS = {
     "approve": ({"submitted"}, "approved"),
     "reject": ({"submitted"}, "rejected"),
@@ -53,62 +51,39 @@ TRANSITIONS = {
 }
 
 
-class ExpenseError(Exception):
+class ExpenseError(errors.UserError):
     """A change the rules refuse; ``message`` says why, for the person."""
-
-    status = 409
-
-    def __init__(self, message: Any) -> None:
-        super().__init__(str(message))
-        self.message = message
 
 
 class IllegalTransition(ExpenseError):
-    pass
+    """The line or claim is not in a state that allows this."""
 
 
-class Conflict(ExpenseError):
-    pass
+class Conflict(ExpenseError, errors.Conflict):
+    """Someone else decided or changed the line first."""
 
 
 class NeedsOverride(ExpenseError):
     """Approving would take the category over its approved amount: a reason is needed."""
 
-    status = 422
+    status = errors.INVALID
 
 
 class NoRate(ExpenseError):
-    status = 422
+    status = errors.INVALID
 
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def guarded(change: F) -> F:
-    """Someone else changed the line first: roll back whole and say so."""
-
-    @wraps(change)
-    def run(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return change(*args, **kwargs)
-        except ExpenseError:
-            db.session.rollback()  # a refused change leaves nothing behind for a later commit
-            raise
-        except (StaleDataError, OperationalError) as exc:
-            # PostgreSQL: the version moved under us. SQLite: another writer committed
-            # after our snapshot ("database is locked").
-            if isinstance(exc, OperationalError) and "locked" not in str(exc):
-                raise
-            db.session.rollback()
-            raise Conflict(_l("Someone else changed this line at the same moment. Reload to see it.")) from None
-
-    return run  # type: ignore[return-value]
+def _overtaken(*args: Any, **kwargs: Any) -> Conflict:
+    """Someone else changed the line first (PostgreSQL: its version moved under us; SQLite:
+    another writer committed after our snapshot)."""
+    return Conflict(_l("Someone else changed this line at the same moment. Reload to see it."))
 
 
 # Claims ---------------------------------------------------------------------------------
 
 def can_claim(item: FundedItem, user: User) -> bool:
-    return item.beneficiary_id == user.id and item.status in CLAIMABLE_STATES
+    """Money is claimed by an item's beneficiary, against a funded item (``FundedItem.is_funded``)."""
+    return item.beneficiary_id == user.id and item.is_funded()
 
 
 def claimable_categories(item: FundedItem) -> list[str]:
@@ -116,14 +91,15 @@ def claimable_categories(item: FundedItem) -> list[str]:
     return [line.category for line in item.budget_lines if line.approved_amount]
 
 
+@transaction
 def open_claim(item: FundedItem, *, by: User) -> ExpenseClaim:
+    """Start a claim against one of the claimant's own funded items."""
     if not can_claim(item, by):
         raise IllegalTransition(_l("Expenses can be claimed only against your own approved items."))
     claim = ExpenseClaim(funded_item=item, claimant_id=by.id)
     db.session.add(claim)
     db.session.flush()
     audit.record("claim_opened", claim, actor=by, to_state="draft")
-    db.session.commit()
     return claim
 
 
@@ -134,35 +110,39 @@ def price_line(line: ExpenseLine) -> None:
                                                                     {line.currency: line.rate})
 
 
+@transaction
 def add_line(claim: ExpenseClaim, values: dict[str, Any], receipt: FileStorage | None, *, by: User) -> ExpenseLine:
+    """Add a line with its receipt to a claim not yet submitted, priced at the day's rate."""
     if any(line.status != "draft" for line in claim.lines) or claim.submitted_at:
-        raise IllegalTransition(_l("This claim has been submitted; start a new claim for more expenses."))
+        raise IllegalTransition(_l("This claim has been submitted; start a new claim for more expenses."), "category")
     if values["category"] not in claimable_categories(claim.funded_item):
-        raise ExpenseError(_l("Nothing was approved for this category."))
+        raise ExpenseError(_l("Nothing was approved for this category."), "category")
     line = ExpenseLine(status="draft", **values)
-    line.receipt = storage.store_upload(receipt, by=by)
+    line.receipt = storage.store_upload(receipt, by=by, field="receipt")
     price_line(line)
     claim.lines.append(line)
     db.session.flush()
     audit.record("line_added", line, actor=by, to_state="draft")
-    db.session.commit()
     return line
 
 
 def remove_line(line: ExpenseLine, *, by: User) -> None:
-    if line.status != "draft":
-        raise IllegalTransition(_l("Only lines not yet submitted can be removed."))
-    receipt, claim = line.receipt, line.claim
-    claim.lines.remove(line)
-    if receipt is not None:
-        db.session.delete(receipt)
-    audit.record("line_removed", claim, actor=by, details={"line": line.id, "description": line.description})
-    db.session.commit()
+    """Remove a line not yet submitted; its receipt file goes once that is committed."""
+    with transaction():
+        if line.status != "draft":
+            raise IllegalTransition(_l("Only lines not yet submitted can be removed."))
+        receipt, claim = line.receipt, line.claim
+        claim.lines.remove(line)
+        if receipt is not None:
+            db.session.delete(receipt)
+        audit.record("line_removed", claim, actor=by, details={"line": line.id, "description": line.description})
     if receipt is not None:
         storage.discard(receipt)
 
 
+@transaction
 def submit_claim(claim: ExpenseClaim, *, by: User) -> None:
+    """Send the claim's draft lines to staff."""
     drafts = [line for line in claim.lines if line.status == "draft"]
     if not drafts:
         raise ExpenseError(_l("Add at least one line before you submit."))
@@ -172,7 +152,6 @@ def submit_claim(claim: ExpenseClaim, *, by: User) -> None:
     audit.record("claim_submitted", claim, actor=by, from_state="draft", to_state="submitted",
                  details={"lines": len(drafts)})
     queue_mail(claim.claimant, "claim_submitted", claim=claim, link=_claim_link(claim))
-    db.session.commit()
 
 
 def _claim_link(claim: ExpenseClaim) -> str:
@@ -192,7 +171,7 @@ def _check_state(line: ExpenseLine, action: str) -> str:
     allowed_from, to_state = TRANSITIONS[action]
     if line.status not in allowed_from:
         raise IllegalTransition(_l("This line is “%(state)s”, so that is no longer possible.",
-                                   state=audit.state_label(line.status)))
+                                   state=audit.state_label(line, line.status)))
     return to_state
 
 
@@ -209,7 +188,8 @@ def category_usage(item: FundedItem, category: str, *, excluding: ExpenseLine | 
     """(approved amount in GBP today, GBP already approved or paid) for one category."""
     budget_line = item.budget_line(category)
     cap = None
-    if budget_line is not None and budget_line.approved_amount is not None:
+    if (budget_line is not None and budget_line.approved_amount is not None
+            and budget_line.approved_currency is not None):
         cap = to_base_minor(budget_line.approved_amount, budget_line.approved_currency, rates_on())
     used = db.session.scalar(
         select(func.coalesce(func.sum(ExpenseLine.amount_gbp), 0))
@@ -235,8 +215,9 @@ def _lock_items(lines: list[ExpenseLine]) -> None:
         db.session.refresh(line)
 
 
-@guarded
+@transaction(conflict=_overtaken)
 def approve_line(line: ExpenseLine, *, by: User, version: int | None, override_reason: str | None = None) -> None:
+    """Approve a submitted line; over the category's approved amount only with a reason."""
     _ensure_not_own(line, by, _l("You cannot approve your own claim."))
     # Approvals on one item take turns, so each counts what the one before it approved.
     _lock_items([line])
@@ -256,7 +237,7 @@ def approve_line(line: ExpenseLine, *, by: User, version: int | None, override_r
     over = cap is not None and used + (line.amount_gbp or 0) > cap
     if over and not (override_reason or "").strip():
         raise NeedsOverride(_l("This would take %(category)s over its approved amount. Give a reason to approve "
-                               "it anyway.", category=budget_category_label(line.category)))
+                               "it anyway.", category=budget_category_label(line.category)), "override_reason")
     details = {"amount_gbp": line.amount_gbp, "rate": str(line.rate)}
     if over:
         line.override_reason = override_reason
@@ -266,43 +247,44 @@ def approve_line(line: ExpenseLine, *, by: User, version: int | None, override_r
 
 def _decide(line: ExpenseLine, action: str, *, by: User, version: int | None, note: str | None,
             details: dict[str, Any] | None = None) -> None:
-    """A staff decision on a line: move it, note who decided, tell the claimant, commit."""
+    """A staff decision on a line: move it, note who decided, tell the claimant."""
     _move(line, action, by=by, version=version, note=note, details=details)
     line.decided_by_id, line.decided_at = by.id, utcnow()
     queue_mail(line.claim.claimant, "line_decided", line=line, state=line.status,
                note=None if action == "approve" else note, link=_claim_link(line.claim))
-    db.session.commit()
 
 
-@guarded
+@transaction(conflict=_overtaken)
 def reject_line(line: ExpenseLine, reason: str, *, by: User, version: int | None) -> None:
+    """Reject a submitted line, with the reason the claimant is e-mailed."""
     _ensure_not_own(line, by, _l("You cannot decide on your own claim."))
     line.reject_reason = reason
     _decide(line, "reject", by=by, version=version, note=reason)
 
 
-@guarded
+@transaction(conflict=_overtaken)
 def query_line(line: ExpenseLine, question: str, *, by: User, version: int | None) -> None:
+    """Ask the claimant a question about a submitted line."""
     _ensure_not_own(line, by, _l("You cannot decide on your own claim."))
     line.question = question
     _decide(line, "query", by=by, version=version, note=question)
 
 
-@guarded
+@transaction(conflict=_overtaken)
 def answer_query(line: ExpenseLine, answer: str, receipt: FileStorage | None, *, by: User) -> None:
+    """The claimant answers a query (perhaps with a better receipt): the line is submitted again."""
     if line.claim.claimant_id != by.id:
         raise IllegalTransition(_l("Only the claimant answers a query."))
     _move(line, "answer", by=by, version=None, note=answer)
     line.answer = answer
     if receipt is not None and receipt.filename:
-        line.receipt = storage.store_upload(receipt, by=by)
+        line.receipt = storage.store_upload(receipt, by=by, field="receipt")
     queue_mail(line.claim.claimant, "claim_submitted", claim=line.claim, link=_claim_link(line.claim))
-    db.session.commit()
 
 
 # Payments -----------------------------------------------------------------------------
 
-@guarded
+@transaction(conflict=_overtaken)
 def pay(lines: list[ExpenseLine], *, paid_on: dt.date, method: str, reference: str, amount_gbp: int,
         by: User) -> Payment:
     """Record one payment for approved lines of one claimant. Nobody pays a line they
@@ -332,13 +314,12 @@ def pay(lines: list[ExpenseLine], *, paid_on: dt.date, method: str, reference: s
     audit.record("payment_recorded", payment, actor=by, details={"lines": [line.id for line in lines],
                                                                   "amount_gbp": amount_gbp})
     queue_mail(payment.payee, "payment_recorded", payment=payment, lines=lines)
-    db.session.commit()
     return payment
 
 
 # Direct costs, rates, budget -----------------------------------------------------------------
 
-@guarded
+@transaction(conflict=_overtaken)
 def record_direct_cost(item: FundedItem, values: dict[str, Any], invoice: FileStorage | None, *,
                        by: User) -> ExpenseLine:
     """A cost the charity paid itself (say, a registration fee to the organiser): spent at once."""
@@ -349,18 +330,19 @@ def record_direct_cost(item: FundedItem, values: dict[str, Any], invoice: FileSt
     price_line(line)
     if line.rate is None:  # before the invoice is kept: a refusal leaves no file behind
         raise NoRate(_l("There is no exchange rate for %(currency)s on or before %(date)s. Add one first.",
-                        currency=line.currency, date=line.spent_on.isoformat()))
-    line.receipt = storage.store_upload(invoice, by=by)
+                        currency=line.currency, date=line.spent_on.isoformat()), "currency")
+    line.receipt = storage.store_upload(invoice, by=by, field="receipt")
     claim.lines.append(line)
     db.session.add(claim)
     db.session.flush()
     audit.record("direct_cost_recorded", line, actor=by, to_state="paid",
                  details={"amount_gbp": line.amount_gbp, "funded_item": item.id})
-    db.session.commit()
     return line
 
 
+@transaction
 def add_rate(currency: str, rate: Decimal, valid_from: dt.date, *, by: User) -> ExchangeRate:
+    """Set the rate of a currency from a day on (replacing one set for that day)."""
     existing = db.session.scalar(select(ExchangeRate).where(
         ExchangeRate.currency == currency, ExchangeRate.base_currency == base_currency(),
         ExchangeRate.valid_from == valid_from))
@@ -370,7 +352,6 @@ def add_rate(currency: str, rate: Decimal, valid_from: dt.date, *, by: User) -> 
     db.session.flush()
     audit.record("rate_set", entry, actor=by, details={"currency": currency, "rate": str(rate),
                                                        "valid_from": valid_from.isoformat()})
-    db.session.commit()
     return entry
 
 
@@ -401,7 +382,9 @@ def parse_rates_csv(content: bytes, currencies: Iterable[str]) -> tuple[list[tup
     return rows, errors
 
 
+@transaction
 def import_rates(rows: list[tuple[dt.date, str, Decimal]], *, by: User) -> int:
+    """Set every rate read from a CSV file, in one transaction."""
     for day, currency, rate in rows:
         existing = db.session.scalar(select(ExchangeRate).where(
             ExchangeRate.currency == currency, ExchangeRate.base_currency == base_currency(),
@@ -412,18 +395,18 @@ def import_rates(rows: list[tuple[dt.date, str, Decimal]], *, by: User) -> int:
         db.session.flush()
         audit.record("rate_set", entry, actor=by, details={"currency": currency, "rate": str(rate),
                                                            "valid_from": day.isoformat(), "from": "CSV import"})
-    db.session.commit()
     return len(rows)
 
 
+@transaction
 def set_budget(year: int, amount_gbp: int, *, by: User) -> ProgrammeBudget:
+    """Set the programme's budget for a year."""
     budget = db.session.get(ProgrammeBudget, year) or ProgrammeBudget(year=year)
     before = budget.amount_gbp
     budget.amount_gbp, budget.updated_by_id = amount_gbp, by.id
     db.session.add(budget)
     db.session.flush()
     audit.record("budget_set", budget, actor=by, details={"year": year, "from": before, "to": amount_gbp})
-    db.session.commit()
     return budget
 
 
@@ -437,3 +420,77 @@ def duplicate_receipts(lines: Iterable[ExpenseLine]) -> set[str]:
         .where(StoredFile.sha256.in_(digests)).group_by(StoredFile.sha256).having(func.count() > 1))
     return {digest for (digest,) in rows}
 
+
+# What the pages list -----------------------------------------------------------------------
+
+LINES_CSV_COLUMNS = ("line", "claim", "claimant", "funded_item", "category", "date", "description", "amount",
+                     "currency", "rate", "amount_gbp", "status", "decided_by", "payment_reference", "paid_on")
+
+
+def lines_query(filters: dict[str, Any]) -> Any:
+    """Lines for the queue and the CSV, with what each row shows loaded up front."""
+    query = (
+        select(ExpenseLine).join(ExpenseLine.claim).outerjoin(User, ExpenseClaim.claimant_id == User.id)
+        .where(ExpenseLine.status != "draft")
+        .options(joinedload(ExpenseLine.claim).joinedload(ExpenseClaim.funded_item),
+                 joinedload(ExpenseLine.claim).joinedload(ExpenseClaim.claimant),
+                 joinedload(ExpenseLine.decided_by), joinedload(ExpenseLine.payment))
+        .order_by(ExpenseLine.id)
+    )
+    if filters["status"] != "all":
+        query = query.where(ExpenseLine.status == filters["status"])
+    if filters["q"]:
+        query = query.where(matches_any([User.name, User.email, ExpenseLine.description], filters["q"]))
+    if filters["funded_item_id"]:
+        query = query.where(ExpenseClaim.funded_item_id == filters["funded_item_id"])
+    if filters["category"]:
+        query = query.where(ExpenseLine.category == filters["category"])
+    if filters["older_than"]:
+        query = query.where(ExpenseLine.created_at <= utcnow() - dt.timedelta(days=filters["older_than"]))
+    if filters["year"]:
+        query = query.where(func.extract("year", ExpenseLine.spent_on) == filters["year"])
+    return query
+
+
+def _csv_row(line: ExpenseLine) -> list[Any]:
+    return [
+        line.id, line.claim_id, line.claim.claimant.name if line.claim.claimant else "",
+        line.claim.funded_item.display_name, line.category, line.spent_on.isoformat(), line.description,
+        from_minor(line.amount, line.currency), line.currency, line.rate if line.rate is not None else "",
+        from_minor(line.amount_gbp, base_currency()) if line.amount_gbp is not None else "", line.status,
+        line.decided_by.name if line.decided_by else "", line.payment.reference if line.payment else "",
+        line.payment.paid_on.isoformat() if line.payment else ""]
+
+
+def lines_csv(filters: dict[str, Any]) -> str:
+    """The lines the filters choose as CSV for the accounts; a total row closes the file."""
+    out = io.StringIO()
+    writer = SafeCsvWriter(out)
+    writer.writerow(LINES_CSV_COLUMNS)
+    total = 0
+    for line in db.session.scalars(lines_query(filters)).unique():
+        total += line.amount_gbp or 0
+        writer.writerow(_csv_row(line))
+    writer.writerow(["total", "", "", "", "", "", "", "", "", "", from_minor(total, base_currency())])
+    return out.getvalue()
+
+
+def ready_to_pay() -> list[dict[str, Any]]:
+    """Approved lines grouped by claimant: each group's key, claimant, lines and total in minor units."""
+    lines = db.session.scalars(
+        select(ExpenseLine).where(ExpenseLine.status == "approved")
+        .options(joinedload(ExpenseLine.claim).joinedload(ExpenseClaim.claimant),
+                 joinedload(ExpenseLine.claim).joinedload(ExpenseClaim.funded_item))
+        .order_by(ExpenseLine.id)).unique().all()
+    groups: dict[int, dict[str, Any]] = {}
+    for line in lines:
+        key = line.claim.claimant_id or 0
+        group = groups.setdefault(key, {"key": key, "claimant": line.claim.claimant, "lines": [], "total": 0})
+        group["lines"].append(line)
+        group["total"] += line.amount_gbp or 0
+    return list(groups.values())
+
+
+def recent_payments(limit: int = 20) -> list[Payment]:
+    """The latest payments, newest first."""
+    return list(db.session.scalars(select(Payment).order_by(Payment.id.desc()).limit(limit)))

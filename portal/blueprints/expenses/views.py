@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import io
 from typing import Any
 
 from babel.dates import get_month_names
@@ -11,14 +9,15 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import SelectChoice
 
-from ... import permissions, storage
-from ...exports import SafeCsvWriter
+from ... import clock, storage
+from ...errors import UserError
 from ...extensions import db, htmx
+from ...forms import VersionedForm
 from ...labels import budget_category_label
 from ...models import (
     BUDGET_CATEGORIES,
@@ -27,15 +26,11 @@ from ...models import (
     ExpenseClaim,
     ExpenseLine,
     FundedItem,
-    Payment,
-    User,
 )
-from ...models.types import utcnow
 from ...money import CURRENCIES, base_currency, from_minor, to_minor
 from ...permissions import allow, has_role
-from ...search import matches_any
-from ..pages import INVALID, form_page, safe_next
-from . import ROLES, services
+from ...responses import INVALID, current_actor, form_page, safe_next, show_error
+from . import services
 from .budget import chart_bars, year_figures
 from .forms import (
     METHOD_LABELS,
@@ -51,16 +46,13 @@ from .forms import (
     RejectLineForm,
     category_choices,
 )
+from .permissions import CLAIMANTS, ROLES, can_see_claim
 
 bp = Blueprint("expenses", __name__, url_prefix="/expenses", template_folder="templates")
 
 PER_PAGE = 50
-CLAIMANTS = ("doctor", "expert")
 REVIEWERS = ("staff", "finance")
 
-
-def _me() -> User:
-    return current_user._get_current_object()  # type: ignore[no-any-return]
 
 
 @bp.context_processor
@@ -78,7 +70,7 @@ def index() -> str:
         .options(selectinload(ExpenseClaim.lines)).order_by(ExpenseClaim.id.desc())).all()
     claimable = db.session.scalars(
         select(FundedItem).where(FundedItem.beneficiary_id == current_user.id,
-                                 FundedItem.status.in_(services.CLAIMABLE_STATES))
+                                 FundedItem.is_funded())
         .order_by(FundedItem.id.desc())).all() if has_role(current_user, *CLAIMANTS) else []
     return render_template("expenses/index.html", claims=mine, claimable=claimable)
 
@@ -89,23 +81,20 @@ def open_claim() -> BaseResponse:
     item = db.session.get(FundedItem, request.form.get("funded_item_id", type=int) or 0)
     if item is None or item.beneficiary_id != current_user.id:
         abort(404)
-    try:
-        claim = services.open_claim(item, by=_me())
-    except services.ExpenseError as exc:
-        abort(409, description=str(exc.message))
+    claim = services.open_claim(item, by=current_actor())  # a refusal answers 409 (portal.core)
     return redirect(url_for("expenses.claim", claim_id=claim.id), code=303)
 
 
 def _claim(claim_id: int) -> ExpenseClaim:
     claim = db.session.get(ExpenseClaim, claim_id)
-    if claim is None or not permissions.can_see_claim(current_user, claim):
+    if claim is None or not can_see_claim(current_user, claim):
         abort(404)
     return claim
 
 
 def _line(line_id: int) -> ExpenseLine:
     line = db.session.get(ExpenseLine, line_id)
-    if line is None or not permissions.can_see_claim(current_user, line.claim):
+    if line is None or not can_see_claim(current_user, line.claim):
         abort(404)
     return line
 
@@ -149,13 +138,9 @@ def add_line(claim_id: int) -> BaseResponse | tuple[str, int] | str:
     form = _line_form(claim)
     if form.validate_on_submit():
         try:
-            services.add_line(claim, form.values(), request.files.get(form.receipt.name), by=_me())
-        except storage.UploadRejected as exc:
-            db.session.rollback()
-            form.receipt.errors.append(str(exc.message))
-        except services.ExpenseError as exc:
-            db.session.rollback()
-            form.category.errors.append(str(exc.message))
+            services.add_line(claim, form.values(), request.files.get(form.receipt.name), by=current_actor())
+        except UserError as error:  # beside the receipt or the category it is about
+            show_error(error, form)
         else:
             if htmx:
                 return render_template("expenses/_claim_lines.html", **_claim_context(
@@ -174,10 +159,7 @@ def delete_line(line_id: int) -> BaseResponse | str:
     claim = line.claim
     if claim.claimant_id != current_user.id:
         abort(403)
-    try:
-        services.remove_line(line, by=_me())
-    except services.ExpenseError as exc:
-        abort(409, description=str(exc.message))
+    services.remove_line(line, by=current_actor())
     if htmx:
         return render_template("expenses/_claim_lines.html", **_claim_context(claim, message=_("Line removed.")))
     flash(_("Line removed."), "success")
@@ -191,9 +173,9 @@ def submit(claim_id: int) -> BaseResponse:
     if claim.claimant_id != current_user.id:
         abort(403)
     try:
-        services.submit_claim(claim, by=_me())
-    except services.ExpenseError as exc:
-        flash(str(exc.message), "error")
+        services.submit_claim(claim, by=current_actor())
+    except UserError as error:
+        show_error(error)
     else:
         flash(_("Your claim has been submitted. We will e-mail you about each line."), "success")
     return redirect(url_for("expenses.claim", claim_id=claim.id), code=303)
@@ -206,12 +188,9 @@ def answer(line_id: int) -> BaseResponse | tuple[str, int]:
     form = AnswerForm(prefix=f"l{line.id}")
     if form.validate_on_submit():
         try:
-            services.answer_query(line, form.answer.data, request.files.get(form.receipt.name), by=_me())
-        except storage.UploadRejected as exc:
-            db.session.rollback()
-            form.receipt.errors.append(str(exc.message))
-        except services.ExpenseError as exc:
-            abort(409, description=str(exc.message))
+            services.answer_query(line, form.answer.data, request.files.get(form.receipt.name), by=current_actor())
+        except storage.UploadRejected as error:  # any other refusal answers 409 (portal.core)
+            show_error(error, form)
         else:
             flash(_("Thank you: your answer has been sent."), "success")
             return redirect(url_for("expenses.claim", claim_id=line.claim_id), code=303)
@@ -224,7 +203,7 @@ def receipt(line_id: int) -> BaseResponse:
     line = _line(line_id)  # the permission check for the file
     if line.receipt is None:
         abort(404)
-    return storage.send_stored(line.receipt)
+    return storage.send_stored(line.receipt, of=line)
 
 
 # The review queue ---------------------------------------------------------------------------
@@ -243,31 +222,6 @@ def _filters() -> dict[str, Any]:
     }
 
 
-def lines_query(filters: dict[str, Any]) -> Any:
-    """Lines for the queue and the CSV, with what each row shows loaded up front."""
-    query = (
-        select(ExpenseLine).join(ExpenseLine.claim).outerjoin(User, ExpenseClaim.claimant_id == User.id)
-        .where(ExpenseLine.status != "draft")
-        .options(joinedload(ExpenseLine.claim).joinedload(ExpenseClaim.funded_item),
-                 joinedload(ExpenseLine.claim).joinedload(ExpenseClaim.claimant),
-                 joinedload(ExpenseLine.decided_by), joinedload(ExpenseLine.payment))
-        .order_by(ExpenseLine.id)
-    )
-    if filters["status"] != "all":
-        query = query.where(ExpenseLine.status == filters["status"])
-    if filters["q"]:
-        query = query.where(matches_any([User.name, User.email, ExpenseLine.description], filters["q"]))
-    if filters["funded_item_id"]:
-        query = query.where(ExpenseClaim.funded_item_id == filters["funded_item_id"])
-    if filters["category"]:
-        query = query.where(ExpenseLine.category == filters["category"])
-    if filters["older_than"]:
-        query = query.where(ExpenseLine.created_at <= utcnow() - dt.timedelta(days=filters["older_than"]))
-    if filters["year"]:
-        query = query.where(func.extract("year", ExpenseLine.spent_on) == filters["year"])
-    return query
-
-
 def decision_forms(line: ExpenseLine, next_url: str | None) -> dict[str, Any]:
     data = {"version": line.version, "next": next_url}
     prefix = f"l{line.id}"
@@ -280,32 +234,32 @@ def decision_forms(line: ExpenseLine, next_url: str | None) -> dict[str, Any]:
 @allow(*REVIEWERS)
 def queue() -> str:
     filters = _filters()
-    page = db.paginate(lines_query(filters), per_page=PER_PAGE, error_out=False)
+    page = db.paginate(services.lines_query(filters), per_page=PER_PAGE, error_out=False)
     return render_template("expenses/queue.html", page=page, filters=filters, states=LINE_STATES,
                            duplicates=services.duplicate_receipts(page.items), decision_forms=decision_forms,
                            categories=BUDGET_CATEGORIES, next_url=request.full_path)
 
 
-def _decide(line_id: int, form_class: type, decide: Any, message: str) -> BaseResponse | tuple[str, int] | str:
+def _decide(line_id: int, form_class: type[VersionedForm], decide: Any,
+            message: str) -> BaseResponse | tuple[str, int] | str:
     line = _line(line_id)
     form = form_class(prefix=f"l{line.id}")
     key = {ApproveLineForm: "approve", RejectLineForm: "reject", QueryLineForm: "query"}[form_class]
     if form.validate_on_submit():
         try:
             decide(line, form)
-        except services.ExpenseError as exc:
-            db.session.rollback()
+        except UserError as error:
             line = _line(line_id)
             if not htmx:
-                if exc.status == INVALID:
-                    flash(str(exc.message), "error")
-                    return redirect(safe_next(form.next.data, "expenses.queue"), code=303)
-                abort(409, description=str(exc.message))
-            if isinstance(exc, services.NeedsOverride):  # the form stays open, with what was typed
-                form.override_reason.errors = [str(exc.message)]
+                if error.status != INVALID:
+                    raise  # 409 (portal.core)
+                show_error(error)
+                return redirect(safe_next(form.next.data, "expenses.queue"), code=303)
+            if isinstance(error, services.NeedsOverride):  # the form stays open, with what was typed
+                form.override_reason.errors = [str(error.message)]
             forms = {**decision_forms(line, form.next.data), key: form}
             # 422 whatever the refusal: htmx swaps it, so the row shows the message in place.
-            return _row(line, forms, message=str(exc.message), error=True, open_form=key), INVALID
+            return _row(line, forms, message=str(error.message), error=True, open_form=key), INVALID
         if not htmx:
             flash(message, "success")
             return redirect(safe_next(form.next.data, "expenses.queue"), code=303)
@@ -325,7 +279,7 @@ def _row(line: ExpenseLine, forms: dict[str, Any], **context: Any) -> str:
 @allow("staff")
 def approve(line_id: int) -> BaseResponse | tuple[str, int] | str:
     return _decide(line_id, ApproveLineForm, lambda line, f: services.approve_line(
-        line, by=_me(), version=f.version_number(), override_reason=f.override_reason.data),
+        line, by=current_actor(), version=f.version_number(), override_reason=f.override_reason.data),
         _("Line approved."))
 
 
@@ -333,72 +287,40 @@ def approve(line_id: int) -> BaseResponse | tuple[str, int] | str:
 @allow("staff")
 def reject(line_id: int) -> BaseResponse | tuple[str, int] | str:
     return _decide(line_id, RejectLineForm, lambda line, f: services.reject_line(
-        line, f.reason.data, by=_me(), version=f.version_number()), _("Line rejected."))
+        line, f.reason.data, by=current_actor(), version=f.version_number()), _("Line rejected."))
 
 
 @bp.post("/lines/<int:line_id>/query")
 @allow("staff")
 def query(line_id: int) -> BaseResponse | tuple[str, int] | str:
     return _decide(line_id, QueryLineForm, lambda line, f: services.query_line(
-        line, f.question.data, by=_me(), version=f.version_number()), _("Question sent to the claimant."))
-
-
-CSV_COLUMNS = ("line", "claim", "claimant", "funded_item", "category", "date", "description", "amount", "currency",
-               "rate", "amount_gbp", "status", "decided_by", "payment_reference", "paid_on")
+        line, f.question.data, by=current_actor(), version=f.version_number()), _("Question sent to the claimant."))
 
 
 @bp.get("/review.csv")
 @allow(*REVIEWERS)
 def export() -> Response:
     """The queue's lines with its filters, for the accounts; a total row closes the file."""
-    out = io.StringIO()
-    writer = SafeCsvWriter(out)
-    writer.writerow(CSV_COLUMNS)
-    total = 0
-    for line in db.session.scalars(lines_query(_filters())).unique():
-        total += line.amount_gbp or 0
-        writer.writerow([
-            line.id, line.claim_id, line.claim.claimant.name if line.claim.claimant else "",
-            line.claim.funded_item.display_name, line.category, line.spent_on.isoformat(), line.description,
-            from_minor(line.amount, line.currency), line.currency, line.rate if line.rate is not None else "",
-            from_minor(line.amount_gbp, base_currency()) if line.amount_gbp is not None else "", line.status,
-            line.decided_by.name if line.decided_by else "", line.payment.reference if line.payment else "",
-            line.payment.paid_on.isoformat() if line.payment else ""])
-    writer.writerow(["total", "", "", "", "", "", "", "", "", "", from_minor(total, base_currency())])
-    return Response(out.getvalue(), mimetype="text/csv", headers={
-        "Content-Disposition": f"attachment; filename=expense-lines-{dt.date.today().isoformat()}.csv"})
+    return Response(services.lines_csv(_filters()), mimetype="text/csv", headers={
+        "Content-Disposition": f"attachment; filename=expense-lines-{clock.today().isoformat()}.csv"})
 
 
 # Payments ----------------------------------------------------------------------------------
 
 def _ready_to_pay(posted: PaymentForm | None = None, group_key: int | None = None) -> list[dict[str, Any]]:
-    """Approved lines grouped by claimant, each group with its own payment form."""
-    lines = db.session.scalars(
-        select(ExpenseLine).where(ExpenseLine.status == "approved")
-        .options(joinedload(ExpenseLine.claim).joinedload(ExpenseClaim.claimant),
-                 joinedload(ExpenseLine.claim).joinedload(ExpenseClaim.funded_item))
-        .order_by(ExpenseLine.id)).unique().all()
-    groups: dict[int, dict[str, Any]] = {}
-    for line in lines:
-        key = line.claim.claimant_id or 0
-        group = groups.setdefault(key, {"key": key, "claimant": line.claim.claimant, "lines": [], "total": 0})
-        group["lines"].append(line)
-        group["total"] += line.amount_gbp or 0
-    for key, group in groups.items():
-        group["form"] = posted if posted is not None and key == group_key else PaymentForm(
-            prefix=f"p{key}", formdata=None,
-            data={"amount": from_minor(group["total"], base_currency()), "paid_on": dt.date.today()})
-    return list(groups.values())
+    """The approved lines grouped by claimant, each group with its own payment form."""
+    groups = services.ready_to_pay()
+    for group in groups:
+        group["form"] = posted if posted is not None and group["key"] == group_key else PaymentForm(
+            prefix=f"p{group['key']}", formdata=None,
+            data={"amount": from_minor(group["total"], base_currency()), "paid_on": clock.today()})
+    return groups
 
 
 @bp.get("/payments")
 @allow("finance")
 def payments() -> str:
-    return render_template("expenses/payments.html", groups=_ready_to_pay(), recent=_recent_payments())
-
-
-def _recent_payments() -> list[Payment]:
-    return list(db.session.scalars(select(Payment).order_by(Payment.id.desc()).limit(20)))
+    return render_template("expenses/payments.html", groups=_ready_to_pay(), recent=services.recent_payments())
 
 
 @bp.post("/payments")
@@ -413,10 +335,9 @@ def record_payment() -> BaseResponse | tuple[str, int]:
             payment = services.pay(list(lines), paid_on=form.paid_on.data, method=form.method.data,
                                    reference=form.reference.data, amount_gbp=to_minor(form.amount.data,
                                                                                        base_currency()),
-                                   by=_me())
-        except services.ExpenseError as exc:
-            db.session.rollback()
-            flash(str(exc.message), "error")
+                                   by=current_actor())
+        except UserError as error:
+            show_error(error)
         else:
             flash(ngettext("Payment %(reference)s recorded for %(num)d line.",
                            "Payment %(reference)s recorded for %(num)d lines.", len(payment.lines),
@@ -426,7 +347,7 @@ def record_payment() -> BaseResponse | tuple[str, int]:
         flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")
     return render_template("expenses/payments.html", groups=_ready_to_pay(form, group_key), chosen=set(ids),
                            posted_group=group_key,
-                           recent=_recent_payments()), INVALID
+                           recent=services.recent_payments()), INVALID
 
 
 # Rates, direct costs, budget --------------------------------------------------------------------
@@ -436,7 +357,7 @@ def record_payment() -> BaseResponse | tuple[str, int]:
 def rates() -> BaseResponse | tuple[str, int] | str:
     form, import_form = RateForm(), RatesImportForm(formdata=None)
     if form.validate_on_submit():
-        services.add_rate(form.currency.data, form.rate.data, form.valid_from.data, by=_me())
+        services.add_rate(form.currency.data, form.rate.data, form.valid_from.data, by=current_actor())
         flash(_("Rate saved."), "success")
         return redirect(url_for("expenses.rates"), code=303)
     return form_page("expenses/rates.html", form, import_form=import_form, errors=[],
@@ -457,7 +378,7 @@ def import_rates() -> BaseResponse | tuple[str, int]:
         if not errors and not rows:
             errors = [_("The file has no rates.")]
         if not errors:
-            count = services.import_rates(rows, by=_me())
+            count = services.import_rates(rows, by=current_actor())
             flash(ngettext("%(num)d rate imported.", "%(num)d rates imported.", count), "success")
             return redirect(url_for("expenses.rates"), code=303)
     return render_template("expenses/rates.html", form=RateForm(formdata=None), import_form=import_form,
@@ -472,7 +393,7 @@ def _item_label(item: FundedItem) -> str:
 @bp.route("/direct", methods=["GET", "POST"])
 @allow("staff")
 def direct_cost() -> BaseResponse | tuple[str, int] | str:
-    items = db.session.scalars(select(FundedItem).where(FundedItem.status.in_(services.CLAIMABLE_STATES))
+    items = db.session.scalars(select(FundedItem).where(FundedItem.is_funded())
                                .order_by(FundedItem.id.desc()).limit(300)).all()
     form = DirectCostForm()
     form.funded_item_id.choices = [SelectChoice(item.id, _item_label(item)) for item in items]
@@ -480,13 +401,9 @@ def direct_cost() -> BaseResponse | tuple[str, int] | str:
     if form.validate_on_submit():
         item = db.session.get(FundedItem, form.funded_item_id.data) or abort(404)
         try:
-            services.record_direct_cost(item, form.values(), request.files.get(form.receipt.name), by=_me())
-        except storage.UploadRejected as exc:
-            db.session.rollback()
-            form.receipt.errors.append(str(exc.message))
-        except services.ExpenseError as exc:
-            db.session.rollback()
-            form.currency.errors.append(str(exc.message))
+            services.record_direct_cost(item, form.values(), request.files.get(form.receipt.name), by=current_actor())
+        except UserError as error:  # beside the invoice or the currency it is about
+            show_error(error, form)
         else:
             flash(_("Direct cost recorded."), "success")
             return redirect(url_for("expenses.direct_cost"), code=303)
@@ -496,14 +413,14 @@ def direct_cost() -> BaseResponse | tuple[str, int] | str:
 @bp.route("/budget", methods=["GET", "POST"])
 @allow(*REVIEWERS)
 def budget() -> BaseResponse | tuple[str, int] | str:
-    year = request.args.get("year", type=int) or dt.date.today().year
+    year = request.args.get("year", type=int) or clock.today().year
     form = BudgetForm(data={"year": year})
     if request.method == "POST":
         if not has_role(current_user, "admin"):
             abort(403)
         form = BudgetForm()
         if form.validate_on_submit():
-            services.set_budget(form.year.data, to_minor(form.amount.data, base_currency()), by=_me())
+            services.set_budget(form.year.data, to_minor(form.amount.data, base_currency()), by=current_actor())
             flash(_("Budget saved."), "success")
             return redirect(url_for("expenses.budget", year=form.year.data), code=303)
     figures = year_figures(year)

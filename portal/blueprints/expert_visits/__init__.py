@@ -6,25 +6,22 @@ A built-in module: it reaches the core only through the hooks below and the shar
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from ... import clock
 from ...extensions import db
-from ...hookspecs import hookimpl
+from ...hookspecs import DashboardCard, LabelKey, NavEntry, hookimpl
 from ...models import ExpertVisit
-from ...modules import DashboardCard, NavEntry
 from ...permissions import has_role
-
-ROLES = ("expert", "staff")
+from . import permissions
 
 
 @hookimpl
 def portal_blueprints() -> list[Blueprint]:
-    from . import labels  # noqa: F401  (names the module's states and actions for timelines)
     from .views import bp
 
     return [bp]
@@ -38,6 +35,18 @@ def portal_letter_kinds() -> list[Any]:
 
 
 @hookimpl
+def portal_can_access(user: Any, subject: Any) -> bool | None:
+    return permissions.can_access(user, subject)
+
+
+@hookimpl
+def portal_labels() -> dict[LabelKey, Any]:
+    from .labels import audit_labels
+
+    return audit_labels()
+
+
+@hookimpl
 def portal_navigation(user: Any) -> list[NavEntry]:
     if has_role(user, "staff"):
         return [NavEntry(_l("Expert visits"), "expert_visits.index", order=40)]
@@ -48,7 +57,7 @@ def portal_navigation(user: Any) -> list[NavEntry]:
 
 @hookimpl
 def portal_dashboard_cards(user: Any) -> list[DashboardCard]:
-    today = dt.date.today()
+    today = clock.today()
     cards = []
     if has_role(user, "staff"):
         upcoming = db.session.scalar(select(func.count()).select_from(ExpertVisit).where(

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
-from ... import audit
+from ...hookspecs import LabelKey, timeline_labels
+from ...models import ExpertVisit
 
-STATE_LABELS = {"planned": _l("planned"), "confirmed": _l("confirmed"), "completed": _l("completed"),
-                "cancelled": _l("cancelled")}
+SUBJECT = ExpertVisit.__tablename__  # what the audit trail records a visit under
+
+STATE_LABELS = {"planned": lazy_pgettext("expert visit state", "planned"),
+                "confirmed": lazy_pgettext("expert visit state", "confirmed"),
+                "completed": lazy_pgettext("expert visit state", "completed"),
+                "cancelled": lazy_pgettext("expert visit state", "cancelled")}
 
 ACTIVITY_LABELS = {"consultation": _l("Consultation"), "lecture": _l("Lecture"),
                    "master_class": _l("Master class"), "joint_surgery": _l("Joint surgical operation")}
@@ -18,16 +26,20 @@ ACTIVITY_NAMES_EN = {"consultation": "Consultation", "lecture": "Lecture", "mast
 ACTIVITY_NAMES_RU = {"consultation": "Консультация", "lecture": "Лекция", "master_class": "Мастер-класс",
                      "joint_surgery": "Совместная хирургическая операция"}
 
-for action, label in {
-    "visit_planned": _l("Visit planned"),
-    "visit_updated": _l("Visit changed"),
-    "visit_confirm": _l("Visit confirmed"),
-    "visit_complete": _l("Visit completed"),
-    "visit_cancel": _l("Visit cancelled"),
-    "activity_added": _l("Activity added"),
-    "activity_changed": _l("Activity changed"),
-    "activity_removed": _l("Activity removed"),
-    "activity_moved": _l("Activity moved"),
-    "visit_outcomes": _l("Outcomes recorded"),
-}.items():
-    audit.describe(action, label, STATE_LABELS)
+ACTION_LABELS = {
+    "visit_planned": lazy_pgettext("expert visit action", "Visit planned"),
+    "visit_updated": lazy_pgettext("expert visit action", "Visit changed"),
+    "visit_confirm": lazy_pgettext("expert visit action", "Visit confirmed"),
+    "visit_complete": lazy_pgettext("expert visit action", "Visit completed"),
+    "visit_cancel": lazy_pgettext("expert visit action", "Visit cancelled"),
+    "activity_added": lazy_pgettext("expert visit action", "Activity added"),
+    "activity_changed": lazy_pgettext("expert visit action", "Activity changed"),
+    "activity_removed": lazy_pgettext("expert visit action", "Activity removed"),
+    "activity_moved": lazy_pgettext("expert visit action", "Activity moved"),
+    "visit_outcomes": lazy_pgettext("expert visit action", "Outcomes recorded"),
+}
+
+
+def audit_labels() -> dict[LabelKey, Any]:
+    """The visit's states and actions, for ``portal_labels``."""
+    return timeline_labels(SUBJECT, states=STATE_LABELS, actions=ACTION_LABELS)

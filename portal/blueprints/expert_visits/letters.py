@@ -8,10 +8,12 @@ from flask_babel import force_locale, format_date
 from flask_babel import lazy_gettext as _l
 
 from ...extensions import db
-from ...letters import LetterKind, missing_from_profile
+from ...hookspecs import LetterKind
+from ...letters import missing_from_profile
 from ...models import ExpertVisit
-from ...permissions import can_see_visit, is_staff
+from ...permissions import is_staff
 from .labels import ACTIVITY_NAMES_EN, ACTIVITY_NAMES_RU
+from .permissions import can_see_visit
 
 # What the invitation says the charity covers; "other" costs are not the consulate's business.
 COVERED = ("travel", "visa", "accommodation")
@@ -19,7 +21,7 @@ COVERED = ("travel", "visa", "accommodation")
 
 def _missing(visit: ExpertVisit) -> list[Any]:
     needed: list[Any] = []
-    if visit.status not in ("confirmed", "completed"):
+    if not visit.is_funded():
         needed.append(_l("the visit must be confirmed"))
     return needed + missing_from_profile(visit.expert, (
         "passport_full_name", "nationality", "passport_number", "passport_expiry"))

@@ -4,20 +4,19 @@ cancelled too). Each change is one transaction with its audit entry and its e-ma
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from functools import wraps
-from typing import Any, TypeVar
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm.exc import StaleDataError
 
 from ... import audit
+from ...accounts import invite
 from ...duties import ensure_not_beneficiary
+from ...errors import UserError
 from ...extensions import db
 from ...mail import queue_mail
 from ...models import BudgetLine, Clinic, ExpertVisit, User, VisitActivity
+from ...transactions import transaction
 from ...urls import external_url
-from ..auth.services import invite
 
 TRANSITIONS = {
     "confirm": ({"planned"}, "confirmed"),
@@ -27,30 +26,16 @@ TRANSITIONS = {
 VISIT_CATEGORIES = ("travel", "visa", "accommodation", "other")
 
 
-class VisitError(Exception):
-    status = 409
-
-    def __init__(self, message: Any) -> None:
-        super().__init__(str(message))
-        self.message = message
+class VisitError(UserError):
+    """A change to a visit the rules refuse, in words for the person."""
 
 
-F = TypeVar("F", bound=Callable[..., Any])
+# A lost race (the visit's version moved under us) is said like a version seen out of date.
+CHANGED_MEANWHILE = _l("Someone else changed this visit at the same moment. Reload to see it.")
 
 
-def guarded(change: F) -> F:
-    @wraps(change)
-    def run(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return change(*args, **kwargs)
-        except VisitError:
-            db.session.rollback()
-            raise
-        except StaleDataError:
-            db.session.rollback()
-            raise VisitError(_l("Someone else changed this visit at the same moment. Reload to see it.")) from None
-
-    return run  # type: ignore[return-value]
+def _overtaken(*args: Any, **kwargs: Any) -> VisitError:
+    return VisitError(CHANGED_MEANWHILE)
 
 
 def _link(visit: ExpertVisit) -> str:
@@ -72,36 +57,37 @@ def _set_budget(visit: ExpertVisit, lines: dict[str, tuple[int, str]]) -> None:
             visit.budget_lines.remove(line)
 
 
-@guarded
+@transaction(conflict=_overtaken)
 def create_visit(values: dict[str, Any], lines: dict[str, tuple[int, str]], *, expert: User | None,
                  new_expert: tuple[str, str] | None, by: User) -> ExpertVisit:
     """Plan a visit for an existing expert, or invite a new one by name and e-mail. Planning
     never grants a role: an account that is not an expert's is refused until an administrator
     makes it one, and nobody plans a visit for themselves."""
+    field = "expert_id" if expert is not None else "new_expert_email"  # a refusal is said beside it
     if expert is None:
         if new_expert is None:
-            raise VisitError(_l("Choose the expert, or give a new expert's name and e-mail."))
+            raise VisitError(_l("Choose the expert, or give a new expert's name and e-mail."), field)
         existing = User.by_email(new_expert[1])
         if existing is not None:
-            _check_expert(existing, by=by)  # before an invitation is sent again
+            _check_expert(existing, by=by, field=field)  # before an invitation is sent again
         expert = invite(new_expert[0], new_expert[1], "expert", by=by)
-    _check_expert(expert, by=by)
+    _check_expert(expert, by=by, field=field)
     visit = ExpertVisit(status="planned", beneficiary=expert, **values)
     _set_budget(visit, lines)
     db.session.add(visit)
     db.session.flush()
     audit.record("visit_planned", visit, actor=by, to_state="planned")
     queue_mail(expert, "visit_status", visit=visit, state="planned", note=None, link=_link(visit))
-    db.session.commit()
     return visit
 
 
-def _check_expert(expert: User, *, by: User) -> None:
+def _check_expert(expert: User, *, by: User, field: str) -> None:
     if expert.id == by.id:
-        raise VisitError(_l("You cannot plan a visit for yourself: another member of staff must plan it."))
+        raise VisitError(_l("You cannot plan a visit for yourself: another member of staff must plan it."), field)
     if "expert" not in expert.roles:
         raise VisitError(_l("%(email)s already has an account, without the expert role. An administrator must "
-                            "give that account the expert role first, on its page under Users.", email=expert.email))
+                            "give that account the expert role first, on its page under Users.", email=expert.email),
+                         field)
 
 
 def _ensure_not_the_expert(visit: ExpertVisit, by: User) -> None:
@@ -110,58 +96,59 @@ def _ensure_not_the_expert(visit: ExpertVisit, by: User) -> None:
                            _l("You are the expert on this visit, so another member of staff must do this."))
 
 
-@guarded
+@transaction(conflict=_overtaken)
 def update_visit(visit: ExpertVisit, values: dict[str, Any], lines: dict[str, tuple[int, str]], *,
                  by: User, version: int | None) -> None:
+    """Change a visit's details and budget while it is planned or confirmed."""
     _ensure_not_the_expert(visit, by)
     if version is not None and version != visit.version:
-        raise VisitError(_l("Someone else changed this visit at the same moment. Reload to see it."))
+        raise VisitError(CHANGED_MEANWHILE)
     if visit.status in ("completed", "cancelled"):
         raise VisitError(_l("This visit is “%(state)s”, so it can no longer be changed.",
-                            state=audit.state_label(visit.status)))
+                            state=audit.state_label(visit, visit.status)))
     changed = sorted(key for key, value in values.items() if getattr(visit, key) != value)
     for key in changed:
         setattr(visit, key, values[key])
     _set_budget(visit, lines)
     outside = [a for a in visit.activities if not visit.arrival_on <= a.day <= visit.departure_on]
     if outside:
-        raise VisitError(_l("Some activities fall outside the new dates; move them first."))
+        raise VisitError(_l("Some activities fall outside the new dates; move them first."), "arrival_on")
     audit.record("visit_updated", visit, actor=by, details={"fields": changed})
     if {"arrival_on", "departure_on"} & set(changed):
         queue_mail(visit.expert, "visit_status", visit=visit, state="dates_changed", note=None, link=_link(visit))
-    db.session.commit()
 
 
-@guarded
+@transaction(conflict=_overtaken)
 def move(visit: ExpertVisit, action: str, *, by: User, version: int | None, note: str | None = None) -> None:
+    """Confirm, complete or cancel the visit; the expert is e-mailed."""
     _ensure_not_the_expert(visit, by)
     allowed_from, to_state = TRANSITIONS[action]
     if version is not None and version != visit.version:
-        raise VisitError(_l("Someone else changed this visit at the same moment. Reload to see it."))
+        raise VisitError(CHANGED_MEANWHILE)
     if visit.status not in allowed_from:
         raise VisitError(_l("This visit is “%(state)s”, so that is no longer possible.",
-                            state=audit.state_label(visit.status)))
+                            state=audit.state_label(visit, visit.status)))
     from_state, visit.status = visit.status, to_state
     audit.record(f"visit_{action}", visit, actor=by, from_state=from_state, to_state=to_state, note=note)
     queue_mail(visit.expert, "visit_status", visit=visit, state=to_state, note=note, link=_link(visit))
-    db.session.commit()
 
 
 def _editable(visit: ExpertVisit) -> None:
     if visit.status in ("completed", "cancelled"):
         raise VisitError(_l("This visit is “%(state)s”, so its programme can no longer be changed.",
-                            state=audit.state_label(visit.status)))
+                            state=audit.state_label(visit, visit.status)))
 
 
 def _check_day(visit: ExpertVisit, day: dt.date) -> None:
     if not visit.arrival_on <= day <= visit.departure_on:
         raise VisitError(_l("The day must fall within the visit (%(start)s – %(end)s).",
-                            start=visit.arrival_on.isoformat(), end=visit.departure_on.isoformat()))
+                            start=visit.arrival_on.isoformat(), end=visit.departure_on.isoformat()), "day")
 
 
-@guarded
+@transaction(conflict=_overtaken)
 def save_activity(visit: ExpertVisit, activity: VisitActivity | None, values: dict[str, Any], *,
                   by: User) -> VisitActivity:
+    """Add an activity to the visit's programme, or change one."""
     _editable(visit)
     _check_day(visit, values["day"])
     created = activity is None
@@ -174,19 +161,18 @@ def save_activity(visit: ExpertVisit, activity: VisitActivity | None, values: di
     db.session.flush()
     audit.record("activity_added" if created else "activity_changed", visit, actor=by,
                  details={"activity": activity.id, "title": activity.title})
-    db.session.commit()
     return activity
 
 
-@guarded
+@transaction(conflict=_overtaken)
 def remove_activity(visit: ExpertVisit, activity: VisitActivity, *, by: User) -> None:
+    """Take an activity off the programme."""
     _editable(visit)
     visit.activities.remove(activity)
     audit.record("activity_removed", visit, actor=by, details={"title": activity.title})
-    db.session.commit()
 
 
-@guarded
+@transaction(conflict=_overtaken)
 def shift_activity(visit: ExpertVisit, activity: VisitActivity, step: int, *, by: User) -> None:
     """Move an activity one place up (-1) or down (+1) within its day."""
     _editable(visit)
@@ -198,19 +184,19 @@ def shift_activity(visit: ExpertVisit, activity: VisitActivity, step: int, *, by
         for position, item in enumerate(same_day):
             item.position = position
         audit.record("activity_moved", visit, actor=by, details={"title": activity.title, "step": step})
-    db.session.commit()
 
 
-@guarded
+@transaction(conflict=_overtaken)
 def record_outcomes(visit: ExpertVisit, values: dict[str, Any], *, by: User) -> None:
+    """What the visit achieved (patients seen, doctors trained …)."""
     _ensure_not_the_expert(visit, by)
-    if visit.status not in ("confirmed", "completed"):
+    if not visit.is_funded():
         raise VisitError(_l("Outcomes are recorded once the visit is confirmed."))
     for key, value in values.items():
         setattr(visit, key, value)
     audit.record("visit_outcomes", visit, actor=by, details={k: v for k, v in values.items() if k != "outcome_notes"})
-    db.session.commit()
 
 
 def clinic_choices() -> list[Clinic]:
+    """The clinics a visit can be hosted by, by name."""
     return list(db.session.scalars(db.select(Clinic).order_by(Clinic.name)))

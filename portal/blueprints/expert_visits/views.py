@@ -14,21 +14,19 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import SelectChoice
 
-from ... import audit, permissions
+from ... import audit
 from ...duties import is_beneficiary
 from ...extensions import db, htmx
 from ...models import ExpertVisit, User, UserRole, VisitActivity
 from ...permissions import allow, is_staff
-from ..pages import INVALID, form_page
-from . import ROLES, services
+from ...responses import INVALID, current_actor, form_page, show_error
+from . import services
 from .forms import ActivityForm, OutcomesForm, TransitionForm, VisitForm
 from .labels import ACTIVITY_LABELS, STATE_LABELS
+from .permissions import ROLES, can_see_visit
 
 bp = Blueprint("expert_visits", __name__, url_prefix="/visits", template_folder="templates")
 
-
-def _me() -> User:
-    return current_user._get_current_object()  # type: ignore[no-any-return]
 
 
 @bp.context_processor
@@ -38,7 +36,7 @@ def _labels() -> dict[str, Any]:
 
 def _visit(visit_id: int) -> ExpertVisit:
     visit = db.session.get(ExpertVisit, visit_id)
-    if visit is None or not permissions.can_see_visit(current_user, visit):
+    if visit is None or not can_see_visit(current_user, visit):
         abort(404)
     return visit
 
@@ -79,9 +77,10 @@ def new() -> BaseResponse | tuple[str, int] | str:
             new_expert = (form.new_expert_name.data, form.new_expert_email.data)
         values = {name: getattr(form, name).data for name in VisitForm.DETAIL_FIELDS}
         try:
-            visit = services.create_visit(values, form.lines(), expert=expert, new_expert=new_expert, by=_me())
-        except services.VisitError as exc:  # said beside the expert it is about
-            (form.expert_id if expert is not None else form.new_expert_email).errors.append(str(exc.message))
+            visit = services.create_visit(values, form.lines(), expert=expert, new_expert=new_expert,
+                                          by=current_actor())
+        except services.VisitError as error:  # said beside the expert it is about
+            show_error(error, form)
             return form_page("expert_visits/form.html", form, visit=None)
         flash(_("Visit planned. The expert has been e-mailed."), "success")
         return redirect(url_for("expert_visits.detail", visit_id=visit.id), code=303)
@@ -96,10 +95,10 @@ def edit(visit_id: int) -> BaseResponse | tuple[str, int] | str:
     if form.validate_on_submit():
         values = {name: getattr(form, name).data for name in VisitForm.DETAIL_FIELDS}
         try:
-            services.update_visit(visit, values, form.lines(), by=_me(),
+            services.update_visit(visit, values, form.lines(), by=current_actor(),
                                   version=int(form.version.data) if (form.version.data or "").isdigit() else None)
-        except services.VisitError as exc:
-            form.arrival_on.errors.append(str(exc.message))
+        except services.VisitError as error:
+            show_error(error, form)
             return form_page("expert_visits/form.html", form, visit=visit)
         flash(_("Visit saved."), "success")
         return redirect(url_for("expert_visits.detail", visit_id=visit.id), code=303)
@@ -146,9 +145,9 @@ def save_activity(visit_id: int, activity_id: int | None) -> tuple[str, int] | B
     if form.validate_on_submit():
         try:
             services.save_activity(visit, activity, {name: getattr(form, name).data for name in ActivityForm.FIELDS},
-                                   by=_me())
-        except services.VisitError as exc:
-            form.day.errors.append(str(exc.message))
+                                   by=current_actor())
+        except services.VisitError as error:
+            show_error(error, form)
         else:
             return _programme(visit, message=_("Programme saved."))
     return _programme(visit, INVALID, activity_form=form)
@@ -165,10 +164,7 @@ def _activity(visit: ExpertVisit, activity_id: int) -> VisitActivity:
 @allow("staff")
 def delete_activity(visit_id: int, activity_id: int) -> tuple[str, int] | BaseResponse:
     visit = _visit(visit_id)
-    try:
-        services.remove_activity(visit, _activity(visit, activity_id), by=_me())
-    except services.VisitError as exc:
-        abort(409, description=str(exc.message))
+    services.remove_activity(visit, _activity(visit, activity_id), by=current_actor())  # a refusal: 409
     return _programme(visit, message=_("Activity removed."))
 
 
@@ -176,10 +172,8 @@ def delete_activity(visit_id: int, activity_id: int) -> tuple[str, int] | BaseRe
 @allow("staff")
 def move_activity(visit_id: int, activity_id: int, direction: str) -> tuple[str, int] | BaseResponse:
     visit = _visit(visit_id)
-    try:
-        services.shift_activity(visit, _activity(visit, activity_id), -1 if direction == "up" else 1, by=_me())
-    except services.VisitError as exc:
-        abort(409, description=str(exc.message))
+    services.shift_activity(visit, _activity(visit, activity_id), -1 if direction == "up" else 1,
+                            by=current_actor())
     return _programme(visit)
 
 
@@ -190,11 +184,8 @@ def transition(visit_id: int, action: str) -> BaseResponse:
     form = TransitionForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        services.move(visit, action, by=_me(), version=int(form.version.data) if (form.version.data or "").isdigit()
-                      else None, note=form.note.data or None)
-    except services.VisitError as exc:
-        abort(409, description=str(exc.message))
+    version = int(form.version.data) if (form.version.data or "").isdigit() else None
+    services.move(visit, action, by=current_actor(), version=version, note=form.note.data or None)
     flash(_("The visit is now %(state)s.", state=STATE_LABELS[visit.status]), "success")
     return redirect(url_for("expert_visits.detail", visit_id=visit.id), code=303)
 
@@ -205,11 +196,8 @@ def outcomes(visit_id: int) -> tuple[str, int] | BaseResponse:
     visit = _visit(visit_id)
     form = OutcomesForm()
     if form.validate_on_submit():
-        try:
-            services.record_outcomes(visit, {name: getattr(form, name).data for name in OutcomesForm.FIELDS},
-                                     by=_me())
-        except services.VisitError as exc:
-            abort(409, description=str(exc.message))
+        services.record_outcomes(visit, {name: getattr(form, name).data for name in OutcomesForm.FIELDS},
+                                 by=current_actor())
         flash(_("Outcomes saved."), "success")
         return redirect(url_for("expert_visits.detail", visit_id=visit.id), code=303)
     return render_template("expert_visits/detail.html", **_detail_context(visit, outcomes_form=form)), INVALID
