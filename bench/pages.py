@@ -42,6 +42,7 @@ import argparse
 import contextlib
 import csv
 import datetime as dt
+import functools
 import http.client
 import json
 import math
@@ -334,6 +335,14 @@ def in_process(run: Run, urls: dict[str, str], pages: dict[str, int], repeats: i
 
 # --- Under gunicorn -------------------------------------------------------------------------
 
+@functools.cache
+def gunicorn_flags() -> list[str]:
+    """Newer gunicorns open a control socket at one fixed path per user; several servers at
+    once (ours, and whoever else runs gunicorn here) must not share it."""
+    help_text = subprocess.run([sys.executable, "-m", "gunicorn", "--help"], capture_output=True, text=True).stdout
+    return ["--no-control-socket"] if "--no-control-socket" in help_text else []
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -351,7 +360,8 @@ class Server:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--worker-class", "sync",
              "--bind", f"127.0.0.1:{self.port}", "--timeout", "600", "--pythonpath", f"{REPO},{REPO / 'bench'}",
-             app_spec], cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+             *gunicorn_flags(), app_spec],
+            cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def __enter__(self) -> Server:
         deadline = time.time() + 120
@@ -649,7 +659,7 @@ def evaluate(run: Run) -> tuple[list[list[str]], list[str], int]:
             f"{large.p95:.0f}" if large.p95 else "—", f"{ratio:.2f}" if ratio else "—",
             f"{large.rps:.2f}" if large.rps else "—",
             f"{large.rps / large.hello_rps:.4f}" if large.rps and large.hello_rps else "—",
-            f"{share:.2f}" if share is not None else "—", str(large.n),
+            f"{share:.4f}" if share is not None else "—", str(large.n),
             "PASS" if not failed else "**FAIL** " + ", ".join(failed)])
     notes = []
     bare, portal = run.export.get("bare", {}), run.export.get("portal", {})

@@ -5,7 +5,12 @@ today), reproducibly: the same size, seed and ``--today`` give the same rows. At
 100,000 applications from 2,000 doctors to 300 conferences, 300,000 expense lines in claims
 on approved and completed items (mostly paid, in payments), 50,000 gifts from 10,000 donors
 (Gift Aid declarations, weekly thank-you batches, allocations), a few hundred expert visits,
-monthly exchange rates and a budget per year. Smaller sizes scale every count down.
+monthly exchange rates and a budget per year. Smaller sizes scale every count down, except
+that every size keeps work in progress to look at: at least 20 conferences (some ahead, some
+just over), ``CURRENT_FLOOR`` applications for them and ``PENDING_FLOOR`` gifts awaiting
+thanks, so the queues' first pages are full at 1k too and 1k and 100k pages compare like
+with like. Session tokens, password salts and Fernet ciphertexts are random; everything else
+follows from the seed. (Passwords: one argon2 hash of ``PASSWORD`` for every account.)
 
 The rows are the ones the services would leave (the same columns, states, versions and
 audit events), but they are written with SQLAlchemy Core ``insert()`` in chunks of
