@@ -28,8 +28,9 @@ from portal import create_app
 from portal.extensions import db
 from tests.run_suites import ensure_postgres_database
 
-pytest_plugins = ["tests.fixtures.factories", "tests.fixtures.people", "tests.fixtures.queries",
-                  "tests.fixtures.smtp", "tests.fixtures.redis_server", "tests.fixtures.concurrency"]
+pytest_plugins = ["tests.fixtures.url_rules", "tests.fixtures.factories", "tests.fixtures.people",
+                  "tests.fixtures.queries", "tests.fixtures.smtp", "tests.fixtures.redis_server",
+                  "tests.fixtures.concurrency"]
 
 POSTGRES_URL = os.environ.get("PORTAL_TEST_DATABASE_URL")
 IN_CI = os.environ.get("CI", "").lower() == "true"

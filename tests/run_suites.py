@@ -4,9 +4,9 @@ PostgreSQL is used when it answers at ``--pg-url`` (its database is created if m
 When it does not answer, a local run says so and stops after SQLite; under ``CI=true``
 that is a failure, as is a run that collected no tests (pytest's exit code 5).
 
-Each backend's run is spread over pytest-xdist workers: one per core, at least two;
-``PYTEST_WORKERS=N`` chooses N (``0`` runs in this one process), and a ``-n``/``--numprocesses``
-given on the command line wins over both.
+Each backend's run is spread over pytest-xdist workers (one per core, at least two) by work
+stealing; ``PYTEST_WORKERS=N`` chooses N (``0`` runs in this one process), and a
+``-n``/``--numprocesses`` given on the command line wins over both.
 """
 
 from __future__ import annotations
@@ -31,6 +31,9 @@ def banner(text: str) -> None:
 def pytest(label: str, extra_env: dict[str, str], args: list[str]) -> int:
     banner(f"test suite on {label}")
     env = {**os.environ, **extra_env}
+    # Keep compiled modules (and pytest's rewritten test modules) between processes: every
+    # xdist worker, and every server or command a test starts, otherwise compiles them anew.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     code = subprocess.call([sys.executable, "-m", "pytest", *args], env=env)
     if code == NO_TESTS:
         print(f"pytest collected no tests on {label}: that is a failure, not a pass.", flush=True)
@@ -74,7 +77,9 @@ def main() -> int:
     parser.add_argument("--only", choices=["sqlite", "postgres"])
     options, pytest_args = parser.parse_known_args()
     if not chooses_workers(pytest_args):
-        pytest_args = ["-n", xdist_workers(), *pytest_args]
+        # worksteal: a worker that runs out takes tests queued for another, so the slow
+        # browser and thread-race tests do not leave one worker finishing alone.
+        pytest_args = ["-n", xdist_workers(), "--dist", "worksteal", *pytest_args]
 
     results: dict[str, int] = {}
     if options.only != "postgres":
