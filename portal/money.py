@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
 
 from babel.numbers import get_currency_precision
 from flask import current_app
 from flask_babel import format_currency
-from sqlalchemy import select
+from sqlalchemy import BigInteger, ColumnElement, Numeric, case, cast, func, literal_column, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from . import clock
 from .extensions import db
@@ -85,6 +87,37 @@ def to_base_minor(minor: int, currency: str, rates: dict[str, Decimal]) -> int |
     base_amount = from_minor(minor, currency) * rate
     return to_minor(base_amount.quantize(Decimal(1).scaleb(-exponent(base_currency())), ROUND_HALF_UP),
                     base_currency())
+
+
+def to_base_minor_sql(minor: ColumnElement[int | None] | InstrumentedAttribute[int | None],
+                      currency: ColumnElement[str | None] | InstrumentedAttribute[str | None],
+                      rates: dict[str, Decimal]) -> ColumnElement[Any]:
+    """``to_base_minor`` as a SQL expression, exactly (half up, in integers), for aggregate
+    queries: NULL for a currency without a rate. Rates come in as literal integers (a rate is a
+    Decimal the portal computed, never text from a request)."""
+    base_exponent = exponent(base_currency())
+    whens = []
+    for code, rate in rates.items():
+        numerator, denominator = rate.as_integer_ratio()
+        shift = base_exponent - exponent(code)
+        if shift >= 0:
+            numerator *= 10 ** shift
+        else:
+            denominator *= 10 ** -shift
+        whens.append((currency == code, _half_up_quotient(minor, numerator, denominator)))
+    return case(*whens, else_=None) if whens else cast(None, BigInteger)
+
+
+def _half_up_quotient(value: Any, numerator: int, denominator: int) -> ColumnElement[Any]:
+    """round_half_up(value × numerator / denominator) for value ≥ 0, in integer arithmetic:
+    floor((2·value·numerator + denominator) / (2·denominator)). PostgreSQL computes it in
+    NUMERIC (no overflow); SQLite in 64-bit integers, exact while 2·value·numerator fits."""
+    twice: ColumnElement[int] = literal_column(str(2 * numerator))
+    half: ColumnElement[int] = literal_column(str(denominator))
+    whole: ColumnElement[int] = literal_column(str(2 * denominator))
+    if db.session.get_bind().dialect.name == "postgresql":
+        return cast(func.div(cast(value, Numeric) * twice + half, whole), BigInteger)
+    return cast((value * twice + half) // whole, BigInteger)
 
 
 def total_in_base(lines: list[tuple[int, str]], rates: dict[str, Decimal]) -> int | None:

@@ -28,7 +28,14 @@ def test_approve_inline_with_htmx_and_adjusted_amounts(client, login, staff, mak
     login(staff)
     queue = client.get(QUEUE).get_data(as_text=True)
     assert f'id="application-{application.id}"' in queue
-    assert 'value="650"' in queue or 'value="650.00"' in queue  # prefilled with the request
+    # The row's decisions load when opened: no form in the queue itself, a link without htmx.
+    assert f'name="a{application.id}-version"' not in queue
+    assert f'href="/applications/{application.id}#decision"' in queue
+    assert f'hx-get="/applications/{application.id}/decision/approve"' in queue
+    approve_form = client.htmx_get(f"/applications/{application.id}/decision/approve").get_data(as_text=True)
+    assert "<html" not in approve_form and 'hx-target="closest tr"' in approve_form
+    assert 'value="650"' in approve_form or 'value="650.00"' in approve_form  # prefilled with the request
+    assert f'name="a{application.id}-next" type="hidden" value="/applications/review"' in approve_form
 
     response = decide(client, application, "approve", htmx=True, **{
         "approved-registration-amount": "600", "approved-registration-currency": "EUR",
@@ -44,6 +51,18 @@ def test_approve_inline_with_htmx_and_adjusted_amounts(client, login, staff, mak
     mail = db.session.scalars(select(OutboxMessage)).one()
     assert mail.recipient == doctor.email and mail.language == "ru"
     assert "600,00" in mail.body_text  # the approved amounts, written the Russian way
+
+
+def test_a_decision_form_loads_only_for_a_decision_open_now_and_never_for_ones_own(
+        client, login, staff, make_user, make_application):
+    application = make_application()
+    login(staff)
+    assert client.htmx_get(f"/applications/{application.id}/decision/decline").status_code == 200
+    assert client.htmx_get(f"/applications/{application.id}/decision/cancel").status_code == 409  # not approved
+    assert client.htmx_get(f"/applications/{application.id}/decision/anything").status_code == 409
+    assert client.htmx_get("/applications/999999/decision/approve").status_code == 404
+    own = make_application(doctor=staff)
+    assert client.htmx_get(f"/applications/{own.id}/decision/approve").status_code == 403
 
 
 def test_the_same_decisions_work_without_javascript(client, login, staff, make_application):

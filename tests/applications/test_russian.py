@@ -23,8 +23,10 @@ def test_doctor_and_staff_screens_in_russian(client, login, make_user, make_appl
         assert english not in detail, english
     client.post("/logout")
     login(make_user(roles=["staff"], preferred_language="ru"))
-    make_application()  # one row waiting in the queue
+    waiting = make_application()  # one row waiting in the queue
     queue = visible_text(client.get("/applications/review").get_data(as_text=True))
-    assert "Рассмотрение заявок" in queue and "Одобрить эти суммы" in queue
-    for english in ("Approve", "Decline", "Request changes", "Status", "Any clinic"):
+    assert "Рассмотрение заявок" in queue and "Одобрить" in queue and "Открыть форму решения" in queue
+    for english in ("Approve", "Decline", "Request changes", "Status", "Any clinic", "decision form"):
         assert english not in queue, english
+    approve = visible_text(client.htmx_get(f"/applications/{waiting.id}/decision/approve").get_data(as_text=True))
+    assert "Одобрить эти суммы" in approve and "Approve" not in approve

@@ -262,10 +262,12 @@ def _decides(application: Application) -> bool:
     return is_staff(current_user) and not is_beneficiary(application, current_user)
 
 
-def decision_forms(application: Application) -> dict[str, Any]:
-    """The staff forms for one application, prefixed so that many can share a page."""
+def decision_forms(application: Application, next_url: str | None = None) -> dict[str, Any]:
+    """The staff forms for one application, prefixed so that many can share a page; without
+    JavaScript each comes back to ``next_url`` (the page it is on, by default)."""
     prefix = f"a{application.id}"
-    version = {"version": application.version, "next": request.full_path if request.method == "GET" else None}
+    version = {"version": application.version,
+               "next": next_url or (request.full_path if request.method == "GET" else None)}
     approve = ApproveForm(prefix=prefix, formdata=None, data=version)
     fill_budget(approve.approved, {line.category: (line.requested_amount, line.requested_currency)
                                    for line in application.budget_lines})
@@ -402,10 +404,32 @@ def _form_key(form: Any) -> str:
 
 
 def _row(application: Application, forms: dict[str, Any] | None = None, **context: Any) -> str:
-    """The queue row after a decision made through htmx, with its message."""
+    """The queue row after a decision made through htmx, with its message; with ``forms`` (a
+    refused form and its errors) its decisions are open, otherwise each loads when opened."""
     return render_template("applications/_queue_row.html", application=application,
-                           total=_requested_total(application, rates_on()),
-                           forms=forms or decision_forms(application), **context)
+                           total=_requested_total(application, rates_on()), forms=forms, **context)
+
+
+DECISION_KEYS = {"submitted": ("approve", "changes", "decline"), "approved": ("cancel",)}
+
+
+@bp.app_template_global()
+def decision_keys(application: Application) -> tuple[str, ...]:
+    """The decisions open to staff on ``application`` now (its forms' keys), in order."""
+    return DECISION_KEYS.get(application.status, ())
+
+
+@bp.get("/<int:application_id>/decision/<key>")
+@allow("staff")
+def decision_form(application_id: int, key: str) -> str:
+    """One decision form of a queue row, loaded when staff open it (htmx)."""
+    application = _application(application_id)
+    if key not in decision_keys(application):
+        abort(409, description=_("This application cannot be decided that way now."))
+    if is_beneficiary(application, current_user):
+        abort(403)
+    forms = decision_forms(application, next_url=url_for("applications.queue"))
+    return render_template("applications/_decision_form.html", application=application, forms=forms, key=key)
 
 
 @bp.post("/<int:application_id>/approve")
