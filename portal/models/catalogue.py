@@ -47,7 +47,7 @@ class Conference(HasWebsite, BaseModel):
     organiser: Mapped[str | None] = mapped_column(String(300))
     city: Mapped[str] = mapped_column(String(100))
     country: Mapped[str] = mapped_column(String(100))
-    start_date: Mapped[dt.date] = mapped_column()
+    start_date: Mapped[dt.date] = mapped_column(index=True)
     end_date: Mapped[dt.date] = mapped_column()
     website: Mapped[str | None] = mapped_column(String(300))
     # Doctors may propose a conference; staff confirm it before it is offered to everyone.

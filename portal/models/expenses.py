@@ -41,6 +41,8 @@ class ExpenseLine(BaseModel):
         CheckConstraint("status IN ('draft', 'submitted', 'approved', 'rejected', 'queried', 'paid')",
                         name="known_status"),
         Index("ix_expense_lines_status_id", "status", "id"),
+        # The budget: paid lines by the date they were spent.
+        Index("ix_expense_lines_status_spent_on", "status", "spent_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

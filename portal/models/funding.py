@@ -10,13 +10,14 @@ one item, or of every kind at once in SQL.
 from __future__ import annotations
 
 import datetime as dt
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     ColumnElement,
     ForeignKey,
+    Index,
     String,
     UniqueConstraint,
     and_,
@@ -35,6 +36,8 @@ BUDGET_CATEGORIES = ("registration", "travel", "accommodation", "visa", "other")
 
 class FundedItem(BaseModel):
     __tablename__ = "funded_items"
+    # The budget's commitments: funded items of each kind by the date they were created.
+    __table_args__: tuple[Any, ...] = (Index("ix_funded_items_kind_status_created_at", "kind", "status", "created_at"),)
 
     # The states in which the programme pays for an item of this kind (claims, budget
     # commitments, restricted gifts, letters); each subclass names its own.

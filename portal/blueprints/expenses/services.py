@@ -17,7 +17,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager, joinedload
 from werkzeug.datastructures import FileStorage
 
 from ... import audit, errors, storage
@@ -432,8 +432,10 @@ def lines_query(filters: dict[str, Any]) -> Any:
     query = (
         select(ExpenseLine).join(ExpenseLine.claim).outerjoin(User, ExpenseClaim.claimant_id == User.id)
         .where(ExpenseLine.status != "draft")
-        .options(joinedload(ExpenseLine.claim).joinedload(ExpenseClaim.funded_item),
-                 joinedload(ExpenseLine.claim).joinedload(ExpenseClaim.claimant),
+        # The claim and claimant come from the joins above; the funded items of the page's rows
+        # in one more query (a joined load wrapped claims and items in a subquery of every claim).
+        .options(contains_eager(ExpenseLine.claim).selectinload(ExpenseClaim.funded_item),
+                 contains_eager(ExpenseLine.claim).contains_eager(ExpenseClaim.claimant),
                  joinedload(ExpenseLine.decided_by), joinedload(ExpenseLine.payment))
         .order_by(ExpenseLine.id)
     )
