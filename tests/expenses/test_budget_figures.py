@@ -10,9 +10,9 @@ from decimal import Decimal
 
 from sqlalchemy import BigInteger, String, literal, select
 
-from portal.blueprints.expenses.budget import year_figures
+from portal.blueprints.expenses.budget import budget_left, year_figures
 from portal.extensions import db
-from portal.models import ExchangeRate
+from portal.models import ExchangeRate, ProgrammeBudget
 from portal.money import MAX_AMOUNT, from_minor, to_base_minor, to_base_minor_sql
 
 
@@ -58,4 +58,8 @@ def test_committed_is_what_each_line_may_still_spend_and_an_overspent_line_count
     assert by_category["registration"]["committed"] == 8500  # the overspent item's other line
     assert figures["committed"] == 25500 and figures["spent"] == 90000
     assert sum(m["committed"] for m in figures["months"]) == 25500
+    assert budget_left(today.year) is None  # no budget set for the year
+    db.session.add(ProgrammeBudget(year=today.year, amount_gbp=1_000_000))
+    db.session.commit()
+    assert budget_left(today.year) == 1_000_000 - 90000 - 25500 == year_figures(today.year)["remaining"]
     assert year_figures(today.year - 1)["committed"] == 0  # items count in the year they were created

@@ -59,7 +59,7 @@ def _count_lines(status: str) -> int:
 @hookimpl
 def portal_dashboard_cards(user: Any) -> list[DashboardCard]:
     from ...money import format_minor
-    from .budget import year_figures
+    from .budget import budget_left
 
     cards = []
     if has_role(user, "doctor", "expert"):
@@ -76,8 +76,8 @@ def portal_dashboard_cards(user: Any) -> list[DashboardCard]:
                                    "expenses.payments", _l("Record payments"), count=_count_lines("approved"),
                                    order=32))
     if has_role(user, "staff", "finance"):
-        figures = year_figures(clock.today().year)
-        left = format_minor(figures["remaining"], "GBP") if figures["remaining"] is not None else "—"
+        remaining = budget_left(clock.today().year)
+        left = format_minor(remaining, "GBP") if remaining is not None else "—"
         cards.append(DashboardCard(_l("Budget left"), _l("This year's programme budget, after what is spent and "
                                                          "committed: %(left)s", left=left),
                                    "expenses.budget", _l("See the budget"), order=33))

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, extract, func, select
+from sqlalchemy import ColumnElement, Select, and_, case, extract, func, select
 
 from ...extensions import db
 from ...models import BUDGET_CATEGORIES, BudgetLine, ExpenseClaim, ExpenseLine, FundedItem, ProgrammeBudget
@@ -16,41 +17,60 @@ from ...money import rates_on, to_base_minor_sql
 MONTHS = range(1, 13)
 
 
-def year_figures(year: int) -> dict[str, Any]:
-    """Spent: paid lines dated in the year. Committed: what approved funded items created in
-    the year may still spend (approved amounts in GBP at today's rates, less what they spent).
-    Three aggregate queries, whatever the number of items and lines."""
+def _paid_in(year: int) -> tuple[ColumnElement[bool], ...]:
+    """Spent: paid lines dated in the year."""
+    return (ExpenseLine.status == "paid", ExpenseLine.spent_on >= dt.date(year, 1, 1),
+            ExpenseLine.spent_on < dt.date(year + 1, 1, 1))
+
+
+def _committed(year: int, rates: dict[str, Decimal], *columns: Any) -> Select[Any]:
+    """``columns`` beside what approved funded items created in the year may still spend:
+    each approved line in GBP at today's rates, less what its item spent in its category this
+    year, never below nothing. Group the result by any of ``columns``."""
+    item_spent = (
+        select(ExpenseClaim.funded_item_id, ExpenseLine.category, func.sum(ExpenseLine.amount_gbp).label("amount"))
+        .join(ExpenseClaim).where(*_paid_in(year))
+        .group_by(ExpenseClaim.funded_item_id, ExpenseLine.category).subquery())
+    left = (to_base_minor_sql(BudgetLine.approved_amount, BudgetLine.approved_currency, rates)
+            - func.coalesce(item_spent.c.amount, 0))
+    start = dt.datetime(year, 1, 1, tzinfo=dt.UTC)
+    return (
+        select(*columns, func.coalesce(func.sum(case((left > 0, left), else_=0)), 0))
+        .select_from(BudgetLine).join(FundedItem, FundedItem.id == BudgetLine.funded_item_id)
+        .outerjoin(item_spent, and_(item_spent.c.funded_item_id == BudgetLine.funded_item_id,
+                                    item_spent.c.category == BudgetLine.category))
+        .where(FundedItem.is_funded(), FundedItem.created_at >= start,
+               FundedItem.created_at < start.replace(year=year + 1),
+               BudgetLine.approved_amount > 0, BudgetLine.approved_currency.in_(list(rates))))
+
+
+def budget_left(year: int) -> int | None:
+    """The year's budget less what is spent and committed (None without a budget), in one
+    statement after the rates: what the dashboard shows."""
     rates = rates_on()
-    paid_in_year = (ExpenseLine.status == "paid", ExpenseLine.spent_on >= dt.date(year, 1, 1),
-                    ExpenseLine.spent_on < dt.date(year + 1, 1, 1))
+    spent = select(func.coalesce(func.sum(ExpenseLine.amount_gbp), 0)).where(*_paid_in(year)).scalar_subquery()
+    budget = select(ProgrammeBudget.amount_gbp).where(ProgrammeBudget.year == year).scalar_subquery()
+    row = db.session.execute(select(budget, spent, _committed(year, rates).scalar_subquery())).one()
+    return None if row[0] is None else row[0] - row[1] - row[2]
+
+
+def year_figures(year: int) -> dict[str, Any]:
+    """Spent and committed (see ``_paid_in`` and ``_committed``) by category and month, in
+    three aggregate queries whatever the number of items and lines."""
+    rates = rates_on()
     spent_month = extract("month", ExpenseLine.spent_on)
     spent = db.session.execute(
         select(ExpenseLine.category, spent_month, func.sum(ExpenseLine.amount_gbp))
-        .where(*paid_in_year).group_by(ExpenseLine.category, spent_month))
+        .where(*_paid_in(year)).group_by(ExpenseLine.category, spent_month))
     spent_by_category: dict[str, int] = defaultdict(int)
     spent_by_month: dict[int, int] = defaultdict(int)
     for category, month, amount in spent:
         spent_by_category[category] += amount or 0
         spent_by_month[int(month)] += amount or 0
 
-    # What each item spent in each category this year, against which its approved line counts.
-    item_spent = (
-        select(ExpenseClaim.funded_item_id, ExpenseLine.category, func.sum(ExpenseLine.amount_gbp).label("amount"))
-        .join(ExpenseClaim).where(*paid_in_year)
-        .group_by(ExpenseClaim.funded_item_id, ExpenseLine.category).subquery())
-    approved = to_base_minor_sql(BudgetLine.approved_amount, BudgetLine.approved_currency, rates)
-    left = approved - func.coalesce(item_spent.c.amount, 0)
     created_month = extract("month", FundedItem.created_at)
-    start = dt.datetime(year, 1, 1, tzinfo=dt.UTC)
     committed = db.session.execute(
-        select(BudgetLine.category, created_month, func.sum(case((left > 0, left), else_=0)))
-        .join(FundedItem, FundedItem.id == BudgetLine.funded_item_id)
-        .outerjoin(item_spent, and_(item_spent.c.funded_item_id == BudgetLine.funded_item_id,
-                                    item_spent.c.category == BudgetLine.category))
-        .where(FundedItem.is_funded(), FundedItem.created_at >= start,
-               FundedItem.created_at < start.replace(year=year + 1),
-               BudgetLine.approved_amount > 0, BudgetLine.approved_currency.in_(list(rates)))
-        .group_by(BudgetLine.category, created_month))
+        _committed(year, rates, BudgetLine.category, created_month).group_by(BudgetLine.category, created_month))
     committed_by_category: dict[str, int] = defaultdict(int)
     committed_by_month: dict[int, int] = defaultdict(int)
     for category, month, amount in committed:

@@ -1,0 +1,96 @@
+"""Each staff page sends the same number of statements, at most ten, whether the database holds
+a thousand applications or ten thousand: the bench seed's fifteen years of history at two sizes,
+the pages `make bench` measures, counted through the real login and session.
+
+Pages that still grow with the data (issue 13) are listed in ``NOT_YET_CONSTANT`` and checked
+to grow, so that fixing one makes this test name it."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, func, select
+
+from bench.pages import staff_pages
+from portal import clock, create_app
+from portal.bench_seed import LOGINS, PASSWORD, seed_database
+from portal.extensions import db
+from portal.models import Application
+from tests.conftest import POSTGRES_URL, PortalClient, _empty_all_tables, base_config
+from tests.fixtures.queries import StatementCount
+
+SIZES = ("1k", "10k")
+MAX_STATEMENTS = 10
+PER_PAGE = 50
+# Gift Aid shows every gift of the period and payments every approved line (not paginated yet).
+NOT_YET_CONSTANT = {"Gift Aid claim, last 4 years", "payments (finance)"}
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def signed_in(app: Any, role: str) -> PortalClient:
+    client: PortalClient = app.test_client()
+    email = next(address for who, address, _ in LOGINS if who == role)
+    token = CSRF.search(client.get("/login").get_data(as_text=True))
+    assert token
+    response = client.post("/login", csrf=False, data={"email": email, "password": PASSWORD,
+                                                       "csrf_token": token.group(1)})
+    assert response.status_code == 303
+    return client
+
+
+def database_for(size: str, migrated_database: str, tmp_path: Path) -> str:
+    """An empty database at the newest migration for one size."""
+    if POSTGRES_URL:
+        _empty_all_tables(migrated_database)
+        return migrated_database
+    target = tmp_path / f"{size}.db"
+    shutil.copyfile(migrated_database.removeprefix("sqlite:///"), target)
+    return f"sqlite:///{target}"
+
+
+def measure(size: str, migrated_database: str, tmp_path: Path) -> dict[str, tuple[int, int]]:
+    """(statements, status) of every staff page on a database seeded at ``size``."""
+    tmp_path.mkdir()
+    app = create_app(base_config(tmp_path, database_for(size, migrated_database, tmp_path)))
+    app.test_client_class = PortalClient
+    today = clock.today()
+    with app.app_context():
+        seed_database(size, 1, today, echo=lambda _: None)
+        submitted = db.session.scalar(select(func.count()).select_from(Application)
+                                      .where(Application.status != "draft"))
+        db.session.remove()
+    pages = max(1, submitted // PER_PAGE)
+    clients = {role: signed_in(app, role) for role in ("staff", "finance")}
+    results = {}
+    for page in staff_pages(today):
+        path, _ = page.url(pages, pages if size == SIZES[-1] else pages * 10)
+        client = clients[page.role]
+        client.get(path)  # warm: what a first request caches is not the page's cost
+        counted = StatementCount()
+        with app.app_context():
+            engine = db.engine
+        event.listen(engine, "before_cursor_execute", counted)
+        try:
+            status = client.get(path).status_code
+        finally:
+            event.remove(engine, "before_cursor_execute", counted)
+        results[page.name] = (counted.count, status)
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    return results
+
+
+def test_staff_pages_send_the_same_few_statements_at_both_sizes(migrated_database, tmp_path, database_url):
+    small, large = (measure(size, migrated_database, tmp_path / size) for size in SIZES)
+    assert set(small) == set(large) and NOT_YET_CONSTANT <= set(small)
+    for name in small:
+        (at_small, small_status), (at_large, large_status) = small[name], large[name]
+        assert small_status == large_status == 200, name
+        if name in NOT_YET_CONSTANT:
+            assert at_large > at_small, f"{name} no longer grows: move it out of NOT_YET_CONSTANT"
+            continue
+        assert at_small == at_large <= MAX_STATEMENTS, (name, at_small, at_large)
