@@ -17,7 +17,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import contains_eager, joinedload, lazyload
 from werkzeug.datastructures import FileStorage
 
 from ... import audit, errors, storage
@@ -477,22 +477,38 @@ def lines_csv(filters: dict[str, Any]) -> str:
     return out.getvalue()
 
 
-def ready_to_pay() -> list[dict[str, Any]]:
-    """Approved lines grouped by claimant: each group's key, claimant, lines and total in minor units."""
-    lines = db.session.scalars(
-        select(ExpenseLine).where(ExpenseLine.status == "approved")
-        .options(joinedload(ExpenseLine.claim).joinedload(ExpenseClaim.claimant),
-                 joinedload(ExpenseLine.claim).joinedload(ExpenseClaim.funded_item))
-        .order_by(ExpenseLine.id)).unique().all()
-    groups: dict[int, dict[str, Any]] = {}
-    for line in lines:
-        key = line.claim.claimant_id or 0
-        group = groups.setdefault(key, {"key": key, "claimant": line.claim.claimant, "lines": [], "total": 0})
-        group["lines"].append(line)
-        group["total"] += line.amount_gbp or 0
-    return list(groups.values())
+PAYEES_PER_PAGE = 20
+
+
+def ready_to_pay(page: int = 1) -> tuple[Any, list[dict[str, Any]]]:
+    """One page of the payees with approved lines, whoever waits longest first, and their
+    lines grouped by claimant: (the page, its groups: key, claimant, lines, total in minor
+    units). A group's key is its claimant's id (0 for lines without one)."""
+    key = func.coalesce(ExpenseClaim.claimant_id, 0)
+    payees = db.paginate(
+        select(key).select_from(ExpenseLine).join(ExpenseLine.claim).where(ExpenseLine.status == "approved")
+        .group_by(key).order_by(func.min(ExpenseLine.id)), page=page, per_page=PAYEES_PER_PAGE, error_out=False)
+    groups: dict[int, dict[str, Any]] = {payee: {"key": payee, "claimant": None, "lines": [], "total": 0}
+                                         for payee in payees.items}
+    if groups:
+        lines = db.session.scalars(
+            select(ExpenseLine).join(ExpenseLine.claim)
+            .where(ExpenseLine.status == "approved", key.in_(list(groups)))
+            .options(contains_eager(ExpenseLine.claim).joinedload(ExpenseClaim.claimant).lazyload(User.role_rows),
+                     # what names each item (a visit is named after its expert), and nothing more
+                     contains_eager(ExpenseLine.claim).selectinload(ExpenseClaim.funded_item).options(
+                         joinedload(FundedItem.beneficiary).lazyload(User.role_rows),
+                         lazyload(FundedItem.budget_lines)))
+            .order_by(ExpenseLine.id))
+        for line in lines:
+            group = groups[line.claim.claimant_id or 0]
+            group["claimant"] = line.claim.claimant
+            group["lines"].append(line)
+            group["total"] += line.amount_gbp or 0
+    return payees, list(groups.values())
 
 
 def recent_payments(limit: int = 20) -> list[Payment]:
     """The latest payments, newest first."""
-    return list(db.session.scalars(select(Payment).order_by(Payment.id.desc()).limit(limit)))
+    return list(db.session.scalars(select(Payment).options(joinedload(Payment.payee).lazyload(User.role_rows))
+                                   .order_by(Payment.id.desc()).limit(limit)))

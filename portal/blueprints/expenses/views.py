@@ -307,20 +307,21 @@ def export() -> Response:
 
 # Payments ----------------------------------------------------------------------------------
 
-def _ready_to_pay(posted: PaymentForm | None = None, group_key: int | None = None) -> list[dict[str, Any]]:
-    """The approved lines grouped by claimant, each group with its own payment form."""
-    groups = services.ready_to_pay()
+def _ready_to_pay(posted: PaymentForm | None = None, group_key: int | None = None) -> dict[str, Any]:
+    """This page of payees (``?page=``): their approved lines grouped by claimant, each group
+    with its own payment form; what the payments page shows."""
+    page, groups = services.ready_to_pay(request.args.get("page", 1, type=int))
     for group in groups:
         group["form"] = posted if posted is not None and group["key"] == group_key else PaymentForm(
             prefix=f"p{group['key']}", formdata=None,
             data={"amount": from_minor(group["total"], base_currency()), "paid_on": clock.today()})
-    return groups
+    return {"page": page, "groups": groups, "recent": services.recent_payments()}
 
 
 @bp.get("/payments")
 @allow("finance")
 def payments() -> str:
-    return render_template("expenses/payments.html", groups=_ready_to_pay(), recent=services.recent_payments())
+    return render_template("expenses/payments.html", **_ready_to_pay())
 
 
 @bp.post("/payments")
@@ -345,9 +346,8 @@ def record_payment() -> BaseResponse | tuple[str, int]:
             return redirect(url_for("expenses.payments"), code=303)
     else:
         flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")
-    return render_template("expenses/payments.html", groups=_ready_to_pay(form, group_key), chosen=set(ids),
-                           posted_group=group_key,
-                           recent=services.recent_payments()), INVALID
+    return render_template("expenses/payments.html", **_ready_to_pay(form, group_key), chosen=set(ids),
+                           posted_group=group_key), INVALID
 
 
 # Rates, direct costs, budget --------------------------------------------------------------------
