@@ -4,13 +4,14 @@ come too late are told what is left, and nothing of theirs is kept."""
 
 from __future__ import annotations
 
-import threading
+import functools
 from typing import Any
 
 from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import Application, DonationAllocation
+from tests.fixtures.concurrency import at_once
 
 ROUNDS = 20
 STAFF = 5
@@ -25,32 +26,19 @@ def _funded_application(make_application: Any, budget: int) -> Application:
     return application
 
 
-def _allocate(client: Any, token: str, donation_id: int, item_id: int, start: threading.Barrier,
-              answers: list[tuple[int, str]], errors: list[BaseException]) -> None:
+def _allocate(client: Any, token: str, donation_id: int, item_id: int) -> tuple[int, str]:
     """What the gift page's allocation form sends."""
     prefix = f"allocate{donation_id}-"
-    try:
-        start.wait(timeout=30)
-        response = client.post(f"/donors/donations/{donation_id}/allocations", csrf=False,
-                               headers={"X-CSRFToken": token},
-                               data={"csrf_token": token, f"{prefix}funded_item_id": str(item_id),
-                                     f"{prefix}amount": f"{SHARE / 100:.2f}"})
-        answers.append((response.status_code, response.get_data(as_text=True)))
-    except BaseException as exc:  # reported by the test
-        errors.append(exc)
+    response = client.post(f"/donors/donations/{donation_id}/allocations", csrf=False,
+                           headers={"X-CSRFToken": token},
+                           data={"csrf_token": token, f"{prefix}funded_item_id": str(item_id),
+                                 f"{prefix}amount": f"{SHARE / 100:.2f}"})
+    return response.status_code, response.get_data(as_text=True)
 
 
 def _race(clients: list[tuple[Any, str]], pairs: list[tuple[int, int]]) -> list[tuple[int, str]]:
-    start = threading.Barrier(STAFF)
-    answers: list[tuple[int, str]] = []
-    errors: list[BaseException] = []
-    threads = [threading.Thread(target=_allocate, args=(client, token, donation_id, item_id, start, answers, errors))
-               for (client, token), (donation_id, item_id) in zip(clients, pairs, strict=True)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert errors == []
+    answers = at_once([functools.partial(_allocate, client, token, donation_id, item_id)
+                       for (client, token), (donation_id, item_id) in zip(clients, pairs, strict=True)])
     assert len(answers) == STAFF
     return answers
 

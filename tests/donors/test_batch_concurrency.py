@@ -3,7 +3,7 @@ once, by one of the two runs, with one letter and at most one e-mail."""
 
 from __future__ import annotations
 
-import threading
+import functools
 from collections import Counter
 
 from sqlalchemy import func, select
@@ -11,18 +11,15 @@ from sqlalchemy import func, select
 from portal.blueprints.donors import services
 from portal.extensions import db
 from portal.models import Acknowledgement, Donation, Donor, Letter, OutboxMessage, User
+from tests.fixtures.concurrency import at_once
 
 DONORS = 24
 
 
-def _run_batch(app, staff_id: int, started: threading.Barrier, reports: list, errors: list) -> None:
+def _run_batch(app, staff_id: int):
     with app.app_context():
         try:
-            staff = db.session.get(User, staff_id)
-            started.wait(timeout=30)
-            reports.append(services.acknowledge_pending(by=staff, workers=1, chunk=4))
-        except Exception as exc:  # reported to the test below
-            errors.append(exc)
+            return services.acknowledge_pending(by=db.session.get(User, staff_id), workers=1, chunk=4)
         finally:
             db.session.remove()
 
@@ -33,16 +30,8 @@ def test_two_batches_at_once_thank_every_donor_exactly_once(app, make_user, make
     for donor in donors:
         make_donation(donor, 1000)
         make_donation(donor, 2500)
-    started = threading.Barrier(2)
-    reports: list = []
-    errors: list = []
-    threads = [threading.Thread(target=_run_batch, args=(app, member.id, started, reports, errors))
-               for member in staff]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=300)
-    assert errors == [] and len(reports) == 2
+    reports = at_once([functools.partial(_run_batch, app, member.id) for member in staff], timeout=300)
+    assert len(reports) == 2
     db.session.expire_all()
 
     assert sum(report.letters for report in reports) == DONORS

@@ -4,7 +4,7 @@ with the request for a reason, never approved over the amount in silence."""
 
 from __future__ import annotations
 
-import threading
+import functools
 from typing import Any
 
 from sqlalchemy import select
@@ -12,6 +12,7 @@ from sqlalchemy import select
 from portal.blueprints.expenses import services
 from portal.extensions import db
 from portal.models import ExpenseLine
+from tests.fixtures.concurrency import at_once
 
 from .conftest import SPENT_ON, receipt
 
@@ -32,19 +33,14 @@ def _submitted_lines(item: Any) -> list[ExpenseLine]:
     return list(claim.lines)
 
 
-def _approve(client: Any, token: str, line_id: int, version: int, start: threading.Barrier,
-             answers: list[tuple[int, int, str]], errors: list[BaseException]) -> None:
+def _approve(client: Any, token: str, line_id: int, version: int) -> tuple[int, int, str]:
     """What the queue row's approve form sends through htmx, with no reason given."""
     prefix = f"l{line_id}"
-    try:
-        start.wait(timeout=30)
-        response = client.post(f"/expenses/lines/{line_id}/approve", csrf=False,
-                               headers={"HX-Request": "true", "X-CSRFToken": token},
-                               data={"csrf_token": token, f"{prefix}-version": str(version),
-                                     f"{prefix}-next": "/expenses/review", f"{prefix}-override_reason": ""})
-        answers.append((line_id, response.status_code, response.get_data(as_text=True)))
-    except BaseException as exc:  # reported by the test
-        errors.append(exc)
+    response = client.post(f"/expenses/lines/{line_id}/approve", csrf=False,
+                           headers={"HX-Request": "true", "X-CSRFToken": token},
+                           data={"csrf_token": token, f"{prefix}-version": str(version),
+                                 f"{prefix}-next": "/expenses/review", f"{prefix}-override_reason": ""})
+    return line_id, response.status_code, response.get_data(as_text=True)
 
 
 def test_five_staff_approving_at_once_never_take_a_category_over(signed_in_clients, make_funded_item, doctor):
@@ -54,16 +50,8 @@ def test_five_staff_approving_at_once_never_take_a_category_over(signed_in_clien
         item = make_funded_item(beneficiary=doctor, approved={"travel": (CAP, "GBP")})
         lines = [(line.id, line.version) for line in _submitted_lines(item)]
         db.session.commit()  # the test holds no transaction while the staff act
-        start = threading.Barrier(STAFF)
-        answers: list[tuple[int, int, str]] = []
-        errors: list[BaseException] = []
-        threads = [threading.Thread(target=_approve, args=(client, token, line_id, version, start, answers, errors))
-                   for (client, token), (line_id, version) in zip(clients, lines, strict=True)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=120)
-        assert errors == [], f"round {round_number}: {errors}"
+        answers = at_once([functools.partial(_approve, client, token, line_id, version)
+                           for (client, token), (line_id, version) in zip(clients, lines, strict=True)])
         assert len(answers) == STAFF, f"round {round_number}"
 
         approved = sorted(line_id for line_id, status, _ in answers if status == 200)

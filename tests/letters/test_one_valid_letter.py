@@ -4,8 +4,8 @@ second valid letter whatever the code does."""
 
 from __future__ import annotations
 
+import functools
 import re
-import threading
 from urllib.parse import urlsplit
 
 import pytest
@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from portal.extensions import db
 from portal.letters import letter_kind, obtain
 from portal.models import AuditEvent, Letter, User
+from tests.fixtures.concurrency import at_once
 
 ROUNDS = 20
 AT_ONCE = 6
@@ -85,25 +86,14 @@ def test_issuing_asks_the_same_permission_as_downloading(client, login, approved
 
 
 def _issue_at_once(clients, tokens, url) -> list:
-    """Every client posts to ``url`` at the same moment; their status codes (or errors)."""
-    start = threading.Barrier(len(clients))
-    results: list = []
+    """Every client posts to ``url`` at the same moment; their status codes."""
 
-    def post(client, token) -> None:
-        try:
-            start.wait(timeout=30)
-            response = client.post(url, csrf=False, data={"csrf_token": token})
-            results.append(response.status_code)
-            response.close()
-        except Exception as exc:  # reported by the test
-            results.append(exc)
+    def post(client, token) -> int:
+        response = client.post(url, csrf=False, data={"csrf_token": token})
+        response.close()
+        return response.status_code
 
-    threads = [threading.Thread(target=post, args=pair) for pair in zip(clients, tokens, strict=True)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
+    return at_once([functools.partial(post, client, token) for client, token in zip(clients, tokens, strict=True)])
 
 
 def test_simultaneous_issues_after_each_change_make_one_valid_letter(app, approved_application):

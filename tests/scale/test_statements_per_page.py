@@ -7,38 +7,24 @@ to grow, so that fixing one makes this test name it."""
 
 from __future__ import annotations
 
-import re
 import shutil
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
-from bench.pages import staff_pages
+from bench import pages as bench_pages
 from portal import clock, create_app
-from portal.bench_seed import LOGINS, PASSWORD, seed_database
+from portal.bench_seed import seed_database
 from portal.extensions import db
 from portal.models import Application
-from tests.conftest import POSTGRES_URL, PortalClient, _empty_all_tables, base_config
-from tests.fixtures.queries import StatementCount
+from tests.conftest import POSTGRES_URL, _empty_all_tables, base_config
+from tests.fixtures.queries import statements_on
 
 SIZES = ("1k", "10k")
 MAX_STATEMENTS = 10
 PER_PAGE = 50
 # The Gift Aid claim page shows every gift of the period (not paginated yet).
 NOT_YET_CONSTANT = {"Gift Aid claim, last 4 years"}
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def signed_in(app: Any, role: str) -> PortalClient:
-    client: PortalClient = app.test_client()
-    email = next(address for who, address, _ in LOGINS if who == role)
-    token = CSRF.search(client.get("/login").get_data(as_text=True))
-    assert token
-    response = client.post("/login", csrf=False, data={"email": email, "password": PASSWORD,
-                                                       "csrf_token": token.group(1)})
-    assert response.status_code == 303
-    return client
 
 
 def database_for(size: str, migrated_database: str, tmp_path: Path) -> str:
@@ -55,7 +41,6 @@ def measure(size: str, migrated_database: str, tmp_path: Path) -> dict[str, tupl
     """(statements, status) of every staff page on a database seeded at ``size``."""
     tmp_path.mkdir()
     app = create_app(base_config(tmp_path, database_for(size, migrated_database, tmp_path)))
-    app.test_client_class = PortalClient
     today = clock.today()
     with app.app_context():
         seed_database(size, 1, today, echo=lambda _: None)
@@ -63,20 +48,16 @@ def measure(size: str, migrated_database: str, tmp_path: Path) -> dict[str, tupl
                                       .where(Application.status != "draft"))
         db.session.remove()
     pages = max(1, submitted // PER_PAGE)
-    clients = {role: signed_in(app, role) for role in ("staff", "finance")}
+    clients = {role: bench_pages.test_client_for(app, role) for role in ("staff", "finance")}  # through the login form
+    with app.app_context():
+        engine = db.engine
     results = {}
-    for page in staff_pages(today):
+    for page in bench_pages.staff_pages(today):
         path, _ = page.url(pages, pages if size == SIZES[-1] else pages * 10)
         client = clients[page.role]
         client.get(path)  # warm: what a first request caches is not the page's cost
-        counted = StatementCount()
-        with app.app_context():
-            engine = db.engine
-        event.listen(engine, "before_cursor_execute", counted)
-        try:
+        with statements_on(engine) as counted:
             status = client.get(path).status_code
-        finally:
-            event.remove(engine, "before_cursor_execute", counted)
         results[page.name] = (counted.count, status)
     with app.app_context():
         db.session.remove()

@@ -426,7 +426,7 @@ def decision_form(application_id: int, key: str) -> str:
     application = _application(application_id)
     if key not in decision_keys(application):
         abort(409, description=_("This application cannot be decided that way now."))
-    if is_beneficiary(application, current_user):
+    if not _decides(application):
         abort(403)
     forms = decision_forms(application, next_url=url_for("applications.queue"))
     return render_template("applications/_decision_form.html", application=application, forms=forms, key=key)
