@@ -18,21 +18,29 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", 
 PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?")
 
 
+_FORMULA_FIRST = frozenset(FORMULA_STARTS)  # each is one character
+
+
+def neutralised(row: Iterable[Any]) -> list[Any]:
+    """The row's cells as a spreadsheet must show them: text that looks like a formula becomes
+    text. (One comprehension, not a call per cell: exports write millions of cells.)"""
+    return ["'" + value if isinstance(value, str) and value[:1] in _FORMULA_FIRST
+            and not PLAIN_NUMBER.fullmatch(value) else value for value in row]
+
+
 def neutralise(value: Any) -> Any:
-    """The value as a spreadsheet must show it: text that looks like a formula becomes text."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not PLAIN_NUMBER.fullmatch(value):
-        return "'" + value
-    return value
+    """One cell, as ``neutralised`` treats it."""
+    return neutralised((value,))[0]
 
 
 class SafeCsvWriter:
-    """``csv.writer`` whose every cell has passed ``neutralise``."""
+    """``csv.writer`` whose every row has passed ``neutralised``."""
 
     def __init__(self, stream: Any, **options: Any) -> None:
         self._writer = csv.writer(stream, **options)
 
     def writerow(self, row: Iterable[Any]) -> Any:
-        return self._writer.writerow([neutralise(value) for value in row])
+        return self._writer.writerow(neutralised(row))
 
     def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
         for row in rows:

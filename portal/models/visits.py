@@ -47,8 +47,13 @@ class ExpertVisit(FundedItem):
 
     @property
     def display_name(self) -> str:
-        who = self.beneficiary.name if self.beneficiary else "?"
-        return f"{who} · {self.host_clinic.name} ({self.arrival_on:%d.%m.%Y})"
+        return self.name_for(self.beneficiary.name if self.beneficiary else None, self.host_clinic.name,
+                             self.arrival_on)
+
+    @staticmethod
+    def name_for(expert: str | None, clinic: str, arrival_on: dt.date) -> str:
+        """A visit's name from its columns: for lists read straight from a query."""
+        return f"{expert or '?'} · {clinic} ({arrival_on:%d.%m.%Y})"
 
 
 class VisitActivity(BaseModel):

@@ -11,13 +11,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
-from sqlalchemy.orm import contains_eager, joinedload, lazyload
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import aliased, contains_eager, joinedload, lazyload
 from werkzeug.datastructures import FileStorage
 
 from ... import audit, errors, storage
@@ -27,9 +27,13 @@ from ...extensions import db, lock_for_update
 from ...labels import budget_category_label
 from ...mail import queue_mail
 from ...models import (
+    Application,
+    Clinic,
+    Conference,
     ExchangeRate,
     ExpenseClaim,
     ExpenseLine,
+    ExpertVisit,
     FundedItem,
     Payment,
     ProgrammeBudget,
@@ -427,18 +431,10 @@ LINES_CSV_COLUMNS = ("line", "claim", "claimant", "funded_item", "category", "da
                      "currency", "rate", "amount_gbp", "status", "decided_by", "payment_reference", "paid_on")
 
 
-def lines_query(filters: dict[str, Any]) -> Any:
-    """Lines for the queue and the CSV, with what each row shows loaded up front."""
-    query = (
-        select(ExpenseLine).join(ExpenseLine.claim).outerjoin(User, ExpenseClaim.claimant_id == User.id)
-        .where(ExpenseLine.status != "draft")
-        # The claim and claimant come from the joins above; the funded items of the page's rows
-        # in one more query (a joined load wrapped claims and items in a subquery of every claim).
-        .options(contains_eager(ExpenseLine.claim).selectinload(ExpenseClaim.funded_item),
-                 contains_eager(ExpenseLine.claim).contains_eager(ExpenseClaim.claimant),
-                 joinedload(ExpenseLine.decided_by), joinedload(ExpenseLine.payment))
-        .order_by(ExpenseLine.id)
-    )
+def _filtered(query: Any, filters: dict[str, Any]) -> Any:
+    """``query`` (lines joined to their claims and claimants, as ``User``) narrowed to the
+    lines the queue's filters choose, never drafts, by line number."""
+    query = query.where(ExpenseLine.status != "draft").order_by(ExpenseLine.id)
     if filters["status"] != "all":
         query = query.where(ExpenseLine.status == filters["status"])
     if filters["q"]:
@@ -450,31 +446,82 @@ def lines_query(filters: dict[str, Any]) -> Any:
     if filters["older_than"]:
         query = query.where(ExpenseLine.created_at <= utcnow() - dt.timedelta(days=filters["older_than"]))
     if filters["year"]:
-        query = query.where(func.extract("year", ExpenseLine.spent_on) == filters["year"])
+        query = query.where(ExpenseLine.spent_on >= dt.date(filters["year"], 1, 1),
+                            ExpenseLine.spent_on < dt.date(filters["year"] + 1, 1, 1))
     return query
 
 
-def _csv_row(line: ExpenseLine) -> list[Any]:
-    return [
-        line.id, line.claim_id, line.claim.claimant.name if line.claim.claimant else "",
-        line.claim.funded_item.display_name, line.category, line.spent_on.isoformat(), line.description,
-        from_minor(line.amount, line.currency), line.currency, line.rate if line.rate is not None else "",
-        from_minor(line.amount_gbp, base_currency()) if line.amount_gbp is not None else "", line.status,
-        line.decided_by.name if line.decided_by else "", line.payment.reference if line.payment else "",
-        line.payment.paid_on.isoformat() if line.payment else ""]
+def lines_query(filters: dict[str, Any]) -> Any:
+    """Lines for the queue, with what each row shows loaded up front."""
+    return _filtered(
+        select(ExpenseLine).join(ExpenseLine.claim).outerjoin(User, ExpenseClaim.claimant_id == User.id)
+        # The claim and claimant come from the joins above; the funded items of the page's rows
+        # in one more query (a joined load wrapped claims and items in a subquery of every claim).
+        .options(contains_eager(ExpenseLine.claim).selectinload(ExpenseClaim.funded_item),
+                 contains_eager(ExpenseLine.claim).contains_eager(ExpenseClaim.claimant),
+                 joinedload(ExpenseLine.decided_by), joinedload(ExpenseLine.payment)), filters)
 
 
-def lines_csv(filters: dict[str, Any]) -> str:
-    """The lines the filters choose as CSV for the accounts; a total row closes the file."""
+CSV_BATCH = 2000
+
+
+def _csv_query(filters: dict[str, Any]) -> Any:
+    """The CSV's columns as plain rows, the funded item's name in the parts its kind is named
+    from (an application: its conference; a visit: its expert, clinic and arrival)."""
+    items, applications, visits = FundedItem.__table__, Application.__table__, ExpertVisit.__table__
+    expert, decider = aliased(User), aliased(User)
+    return _filtered(
+        select(ExpenseLine.id, ExpenseLine.claim_id, User.name, items.c.kind, items.c.id,
+               Conference.name, Conference.start_date, expert.name, Clinic.name, visits.c.arrival_on,
+               ExpenseLine.category, ExpenseLine.spent_on, ExpenseLine.description, ExpenseLine.amount,
+               ExpenseLine.currency, ExpenseLine.rate, ExpenseLine.amount_gbp, ExpenseLine.status, decider.name,
+               Payment.reference, Payment.paid_on)
+        .select_from(ExpenseLine).join(ExpenseClaim, ExpenseClaim.id == ExpenseLine.claim_id)
+        .join(items, items.c.id == ExpenseClaim.funded_item_id)
+        .outerjoin(User, ExpenseClaim.claimant_id == User.id)
+        .outerjoin(applications, applications.c.id == items.c.id)
+        .outerjoin(Conference, Conference.id == applications.c.conference_id)
+        .outerjoin(visits, visits.c.id == items.c.id)
+        .outerjoin(Clinic, Clinic.id == visits.c.host_clinic_id)
+        .outerjoin(expert, and_(expert.id == items.c.beneficiary_id, items.c.kind == "expert_visit"))
+        .outerjoin(decider, decider.id == ExpenseLine.decided_by_id)
+        .outerjoin(Payment, Payment.id == ExpenseLine.payment_id), filters)
+
+
+def lines_csv(filters: dict[str, Any]) -> Iterator[str]:
+    """The lines the filters choose as CSV for the accounts, a total row closing the file:
+    streamed in pieces from a server-side cursor, so that memory stays flat however many."""
     out = io.StringIO()
     writer = SafeCsvWriter(out)
     writer.writerow(LINES_CSV_COLUMNS)
+    base = base_currency()
+    other_names: dict[int, str] = {}  # kinds named by a module's own code, asked once each
     total = 0
-    for line in db.session.scalars(lines_query(filters)).unique():
-        total += line.amount_gbp or 0
-        writer.writerow(_csv_row(line))
-    writer.writerow(["total", "", "", "", "", "", "", "", "", "", from_minor(total, base_currency())])
-    return out.getvalue()
+    # Plain rows from the connection (no ORM bookkeeping per row), a batch at a time.
+    rows = db.session.connection().execution_options(stream_results=True).execute(_csv_query(filters))
+    for batch in rows.partitions(CSV_BATCH):
+        for (line_id, claim_id, claimant, kind, item_id, conference, start_date, expert, clinic, arrival_on,
+             category, spent_on, description, amount, currency, rate, amount_gbp, status, decider, reference,
+             paid_on) in batch:
+            if kind == "application":
+                item = Application.name_for(conference, start_date)
+            elif kind == "expert_visit":
+                item = ExpertVisit.name_for(expert, clinic, arrival_on)
+            else:
+                if item_id not in other_names:
+                    other_names[item_id] = db.session.get_one(FundedItem, item_id).display_name
+                item = other_names[item_id]
+            total += amount_gbp or 0
+            writer.writerow([
+                line_id, claim_id, claimant or "", item, category, spent_on.isoformat(), description,
+                from_minor(amount, currency), currency, rate if rate is not None else "",
+                from_minor(amount_gbp, base) if amount_gbp is not None else "", status, decider or "",
+                reference or "", paid_on.isoformat() if paid_on else ""])
+        yield out.getvalue()
+        out.seek(0)
+        out.truncate()
+    writer.writerow(["total", "", "", "", "", "", "", "", "", "", from_minor(total, base)])
+    yield out.getvalue()
 
 
 PAYEES_PER_PAGE = 20

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from babel.dates import get_month_names
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -301,7 +301,7 @@ def query(line_id: int) -> BaseResponse | tuple[str, int] | str:
 @allow(*REVIEWERS)
 def export() -> Response:
     """The queue's lines with its filters, for the accounts; a total row closes the file."""
-    return Response(services.lines_csv(_filters()), mimetype="text/csv", headers={
+    return Response(stream_with_context(services.lines_csv(_filters())), mimetype="text/csv", headers={
         "Content-Disposition": f"attachment; filename=expense-lines-{clock.today().isoformat()}.csv"})
 
 
