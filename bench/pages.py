@@ -91,19 +91,22 @@ EXPORT_PATH = "/expenses/review.csv?status=all"
 @dataclass
 class Page:
     name: str
-    path: str  # may hold {page} (a deep page of the queue, clamped to the last page at 1k)
+    path: str  # may hold {page} (a deep page of the queue, clamped to the last page at 1k) and {after}
     role: str = "staff"
     deep: int | None = None
 
-    def url(self, pages: int, pages_large: int) -> tuple[str, str]:
+    def url(self, pages: int, pages_large: int, cursor: Any = None) -> tuple[str, str]:
         """(path, note) for a database whose all-states queue has ``pages`` full pages, when the
         large one has ``pages_large``. A deep page the database does not have becomes the page
         at the same point of its history (page 100 of 1,900 → page 1 of 19), so both sizes
-        show rows of the same era and states."""
+        show rows of the same era and states. ``cursor(page)`` is the row page ``page`` starts
+        after, as the link from the page before it names it."""
         if self.deep is None:
             return self.path, ""
         page = self.deep if self.deep <= pages else max(1, round(self.deep * pages / max(pages_large, self.deep)))
-        return self.path.format(page=page), "" if page == self.deep else f"page {page}"
+        after = cursor(page) if cursor and page > 1 else ""
+        path = self.path.format(page=page, after=after)
+        return (path if after else path.replace("&after=", "")), "" if page == self.deep else f"page {page}"
 
 
 def staff_pages(today: dt.date) -> list[Page]:
@@ -112,8 +115,9 @@ def staff_pages(today: dt.date) -> list[Page]:
     return [
         Page("dashboard", "/"),
         Page("review queue, page 1", "/applications/review"),
-        Page("review queue (all), page 100", "/applications/review?status=all&page={page}", deep=100),
-        Page("review queue (all), page 1000", "/applications/review?status=all&page={page}", deep=1000),
+        Page("review queue (all), page 100", "/applications/review?status=all&page={page}&after={after}", deep=100),
+        Page("review queue (all), page 1000", "/applications/review?status=all&page={page}&after={after}",
+             deep=1000),
         Page("claims queue", "/expenses/review"),
         Page("budget, current year", "/expenses/budget"),
         Page("donors list", "/donors/"),
@@ -265,13 +269,28 @@ def ensure_seeded(url: str, size: str, seed: int) -> dict[str, Any]:
     return {"reused": False, "seconds": seconds, "counts": (marker(url) or {}).get("counts", {})}
 
 
+# The review queue of every state, oldest first: the applications doctors have sent.
+QUEUE_ROWS = ("FROM applications a JOIN funded_items f ON f.id = a.id "
+              "WHERE f.status <> 'draft' AND a.submitted_at IS NOT NULL")
+
+
 def queue_pages(url: str) -> int:
     engine = create_engine(url)
     with engine.connect() as connection:
-        count = connection.scalar(text("SELECT COUNT(*) FROM funded_items WHERE kind = 'application' "
-                                       "AND status <> 'draft'"))
+        count = connection.scalar(text(f"SELECT COUNT(*) {QUEUE_ROWS}"))
     engine.dispose()
     return max(1, count // PER_PAGE)  # full pages: a deep page at 1k is the last full one
+
+
+def queue_cursor(url: str, page: int) -> int:
+    """The application page ``page`` of the queue (all states, oldest first) starts after: the
+    last row of the page before, which that page's "Next" link names."""
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        row = connection.scalar(text(f"SELECT a.id {QUEUE_ROWS} ORDER BY a.submitted_at, a.id LIMIT 1 OFFSET :n"),
+                                {"n": (page - 1) * PER_PAGE - 1})
+    engine.dispose()
+    return int(row)
 
 
 # --- In-process: statements and time --------------------------------------------------------
@@ -312,7 +331,7 @@ def in_process(run: Run, urls: dict[str, str], pages: dict[str, int], repeats: i
         clients[size] = {role: test_client_for(apps[size], role) for role in {p.role for p in run.pages}}
     for page in run.pages:
         for size in urls:
-            path, note = page.url(pages[size], pages[LARGE])
+            path, note = page.url(pages[size], pages[LARGE], functools.partial(queue_cursor, urls[size]))
             client = clients[size][page.role]
             response = client.get(path)  # warm: templates compiled, caches filled
             times, statements = [], []
@@ -493,7 +512,7 @@ def serve(run: Run, urls: dict[str, str], pages: dict[str, int], args: argparse.
             log(f"    {'(baselines)':<34}       hello {reference['hello']['rps']:7.1f} req/s, "
                 f"50-row table {reference['table']['rps']:6.1f} req/s")
             for size in urls:
-                path, _ = page.url(pages[size], pages[LARGE])
+                path, _ = page.url(pages[size], pages[LARGE], functools.partial(queue_cursor, urls[size]))
                 result = hammer(servers[size].port, path, cookies[size][page.role], args.requests, args.max_seconds)
                 measure = run.results.setdefault((size, page.name), Measure())
                 measure.n, measure.rps, measure.p50, measure.p95, measure.errors = (

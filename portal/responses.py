@@ -59,9 +59,12 @@ def show_error(error: UserError, form: Any = None) -> str | None:
     return None
 
 
-def url_for_page(number: int) -> str:
-    """This page's URL with its filters kept and another page number."""
-    args: dict[str, Any] = {**request.args.to_dict(), **(request.view_args or {}), "page": number}
+def url_for_page(number: int, **cursor: int) -> str:
+    """This page's URL with its filters kept and another page number; for a seek page, with
+    the row it starts ``after`` or ends ``before`` (see portal.pagination)."""
+    args: dict[str, Any] = {key: value for key, value in request.args.to_dict().items()
+                            if key not in ("after", "before")}
+    args.update(request.view_args or {}, page=number, **cursor)
     return url_for(request.endpoint or "core.dashboard", **args)
 
 

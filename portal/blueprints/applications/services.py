@@ -11,6 +11,7 @@ its audit entry and its e-mail to the doctor.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -36,6 +37,7 @@ from ...models import (
 )
 from ...models.types import utcnow
 from ...money import to_base_minor
+from ...pagination import SeekPage, seek_page
 from ...search import matches_any
 from ...transactions import CONFLICT_MESSAGE, transaction
 from ...urls import external_url
@@ -363,24 +365,32 @@ def count_waiting() -> int:
 
 # The review queue ---------------------------------------------------------------------------
 
-# How the queue can be ordered: each a function, so the columns are built per query.
-QUEUE_SORTS = {
-    "oldest": lambda: (Application.submitted_at.asc(), Application.id),
-    "newest": lambda: (Application.submitted_at.desc(), Application.id.desc()),
-    "conference": lambda: (Conference.start_date.asc(), Application.id),
-    "doctor": lambda: (func.lower(User.name).asc(), Application.id),
+# How the queue can be ordered: the sort keys (unique: each ends with the id, given the
+# doctor's alias the query joins) and whether they run newest first.
+QUEUE_SORTS: dict[str, tuple[Callable[[Any], tuple[Any, ...]], bool]] = {
+    "oldest": (lambda doctor: (Application.submitted_at, Application.id), False),
+    "newest": (lambda doctor: (Application.submitted_at, Application.id), True),
+    "conference": (lambda doctor: (Conference.start_date, Application.id), False),
+    "doctor": (lambda doctor: (func.lower(doctor.name), Application.id), False),
 }
 
 
-def queue_query(filters: dict[str, Any]) -> Any:
-    """The review queue's applications the filters choose, in one statement (budget lines in one more)."""
+def _queue_from(query: Any, doctor: Any) -> Any:
+    """``query`` over the queue's joins: each application's conference, doctor and clinic."""
+    return (query.select_from(Application).join(Application.conference)
+            .join(doctor, Application.beneficiary_id == doctor.id)
+            .outerjoin(Clinic, doctor.clinic_id == Clinic.id))
+
+
+def queue_page(filters: dict[str, Any], *, per_page: int, after: int | None = None, before: int | None = None,
+               number: int = 1) -> SeekPage:
+    """One page of the review queue's applications the filters choose: the applications doctors
+    have sent (a draft withdrawn unsent never reaches staff), in one statement, budget lines in
+    one more, a capped count in a third; a page after the first starts from its neighbour's row."""
     doctor = aliased(User)
     query = (
-        select(Application)
-        .join(Application.conference)
-        .join(doctor, Application.beneficiary_id == doctor.id)
-        .outerjoin(Clinic, doctor.clinic_id == Clinic.id)
-        .where(Application.status != "draft")
+        _queue_from(select(Application), doctor)
+        .where(Application.status != "draft", Application.submitted_at.is_not(None))
         .options(selectinload(Application.budget_lines),
                  joinedload(Application.beneficiary).joinedload(User.clinic))
     )
@@ -396,10 +406,16 @@ def queue_query(filters: dict[str, Any]) -> Any:
         query = query.where(Conference.start_date <= filters["date_to"])
     if filters["q"]:
         query = query.where(matches_any([doctor.name, doctor.email, Conference.name, Clinic.name], filters["q"]))
-    order: tuple[Any, ...] = QUEUE_SORTS[filters["sort"]]()
-    if filters["sort"] == "doctor":
-        order = (func.lower(doctor.name).asc(), Application.id)
-    return query.order_by(*order)
+    keys_of, descending = QUEUE_SORTS[filters["sort"]]
+    keys = keys_of(doctor)
+
+    def key_row(application_id: int) -> Any:
+        other = aliased(User)  # its own names: the subquery must not correlate with the page's
+        return (_queue_from(select(*keys_of(other)), other).where(Application.id == application_id)
+                .correlate(None).scalar_subquery())
+
+    return seek_page(query, keys, key_row, descending=descending, per_page=per_page, after=after, before=before,
+                     number=number)
 
 
 def queue_conferences(limit: int = 300) -> list[Conference]:

@@ -493,7 +493,9 @@ def _date_arg(name: str) -> dt.date | None:
 @allow("staff")
 def queue() -> str:
     filters = _queue_filters()
-    page = db.paginate(services.queue_query(filters), per_page=PER_PAGE, error_out=False)
+    page = services.queue_page(filters, per_page=PER_PAGE, after=request.args.get("after", type=int),
+                               before=request.args.get("before", type=int),
+                               number=request.args.get("page", 1, type=int))
     rates = rates_on()
     return render_template(
         "applications/queue.html", page=page, filters=filters, rates=rates,
