@@ -16,7 +16,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
-from sqlalchemy.orm import aliased, joinedload, selectinload
+from sqlalchemy.orm import aliased, contains_eager, selectinload
 from werkzeug.datastructures import FileStorage
 
 from ... import audit, clock, conferences, storage
@@ -33,6 +33,7 @@ from ...models import (
     Clinic,
     Conference,
     ConferenceReport,
+    FundedItem,
     User,
 )
 from ...models.types import utcnow
@@ -391,11 +392,17 @@ def queue_page(filters: dict[str, Any], *, per_page: int, after: int | None = No
     query = (
         _queue_from(select(Application), doctor)
         .where(Application.status != "draft", Application.submitted_at.is_not(None))
+        # the doctor and clinic from the joins the filters use, not joined a second time
         .options(selectinload(Application.budget_lines),
-                 joinedload(Application.beneficiary).joinedload(User.clinic))
+                 contains_eager(Application.beneficiary.of_type(doctor)).contains_eager(doctor.clinic))
     )
     if filters["status"] != "all":
-        query = query.where(Application.status == filters["status"])
+        # The state's rows first, by their index: left to itself PostgreSQL walks the
+        # submission-time index from 2011 looking for this week's submissions (94 ms at 100k).
+        in_state = (select(FundedItem.id)
+                    .where(FundedItem.kind == "application", FundedItem.status == filters["status"])
+                    .cte("in_state").prefix_with("MATERIALIZED", dialect="postgresql"))
+        query = query.where(Application.id.in_(select(in_state.c.id)))
     if filters["conference_id"]:
         query = query.where(Application.conference_id == filters["conference_id"])
     if filters["clinic_id"]:
