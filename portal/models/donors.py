@@ -6,8 +6,22 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    ColumnElement,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    and_,
+    or_,
+)
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+from sqlalchemy.sql.functions import FunctionElement
 
 from ..extensions import BaseModel
 from ..plaintext import printable
@@ -87,6 +101,26 @@ class Donor(BaseModel):
         return lines + ([self.postcode] if self.postcode else [])
 
 
+class FourYearsBefore(FunctionElement[dt.date]):
+    """The same day four years earlier, in SQL (29 February to the 28th where that year has none)."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(FourYearsBefore, "sqlite")
+def _four_years_before_sqlite(element: FourYearsBefore, compiler: Any, **kw: Any) -> str:
+    # SQLite would roll 29 February of a year before a common year over to 1 March.
+    day = compiler.process(element.clauses, **kw)
+    return (f"CASE WHEN strftime('%m-%d', {day}) = '02-29' AND strftime('%m-%d', date({day}, '-4 years')) <> '02-29' "
+            f"THEN date({day}, '-4 years', '-1 day') ELSE date({day}, '-4 years') END")
+
+
+@compiles(FourYearsBefore, "postgresql")
+def _four_years_before_postgresql(element: FourYearsBefore, compiler: Any, **kw: Any) -> str:
+    return f"CAST(({compiler.process(element.clauses, **kw)} - INTERVAL '4 years') AS DATE)"
+
+
 class GiftAidDeclaration(BaseModel):
     """A UK taxpayer's declaration that the charity may claim Gift Aid on their gifts."""
 
@@ -117,6 +151,14 @@ class GiftAidDeclaration(BaseModel):
         if day >= self.made_on and self.covers_future:
             return True
         return self.covers_past and self.window_start() <= day <= self.made_on
+
+    @classmethod
+    def covers_in_sql(cls, day: Any) -> ColumnElement[bool]:
+        """``covers`` as a condition on a declaration row, for a date column ``day``."""
+        return and_(
+            or_(cls.cancelled_on.is_(None), day < cls.cancelled_on),
+            or_(and_(cls.covers_future.is_(True), day >= cls.made_on),
+                and_(cls.covers_past.is_(True), day >= FourYearsBefore(cls.made_on), day <= cls.made_on)))
 
 
 class Acknowledgement(BaseModel):

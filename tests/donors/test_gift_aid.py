@@ -22,7 +22,13 @@ def declare(donor, made_on=MADE_ON, **fields):
 
 
 def eligible(make_donation, donor, day, **fields):
-    return services.gift_aid_eligible(make_donation(donor, 2500, day, **fields))
+    """Whether a gift on ``day`` is eligible, as the letters ask it (Python) and as the claim
+    page and its export ask it (SQL): the two must agree."""
+    gift = make_donation(donor, 2500, day, **fields)
+    in_python = services.gift_aid_eligible(gift)
+    in_sql = gift.id in {found.id for found in services.gift_aid_donations(day, day)}
+    assert in_python == in_sql, (day, in_python, in_sql)
+    return in_python
 
 
 # --- Which gifts a declaration covers ------------------------------------------------------
@@ -111,10 +117,13 @@ def test_a_declaration_made_on_29_february(make_donor, make_donation):
     assert covered(make_donation, donor, expected) == expected
 
 
-def test_29_february_in_a_year_whose_fourth_year_before_is_not_a_leap_year():
+def test_29_february_in_a_year_whose_fourth_year_before_is_not_a_leap_year(make_donor, make_donation):
     declaration = GiftAidDeclaration(made_on=dt.date(2104, 2, 29), covers_past=True, covers_future=True)
     assert declaration.window_start() == dt.date(2100, 2, 28)  # 2100 is not a leap year
     assert declaration.covers(dt.date(2100, 2, 28)) and not declaration.covers(dt.date(2100, 2, 27))
+    donor = make_donor(declared_on=dt.date(2104, 2, 29))  # and the database agrees
+    expected = {dt.date(2100, 2, 27): False, dt.date(2100, 2, 28): True, dt.date(2100, 3, 1): True}
+    assert covered(make_donation, donor, expected) == expected
 
 
 # --- Recording and cancelling on the donor's page ------------------------------------------

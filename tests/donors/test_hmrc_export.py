@@ -10,6 +10,7 @@ import re
 
 import pytest
 
+from portal.blueprints.donors import services
 from portal.extensions import db
 from portal.models import GiftAidDeclaration
 
@@ -148,3 +149,28 @@ def test_a_donor_name_that_is_a_formula_reaches_the_schedule_as_text(client, log
     [row] = csv_rows(response)[1:]
     assert row[1:4] == ["'=HYPERLINK(\"http://x\")", "'@SUM(A1)", "'+44"]
     assert row[-1] == "25.00"
+
+
+def test_a_long_claim_comes_a_hundred_gifts_a_page_and_streams_whole(client, login, staff, make_donor,
+                                                                     make_donation, count_statements):
+    donors = [make_donor(declared_on=dt.date(2024, 1, 1), last_name=f"Donor {n:03d}") for n in range(7)]
+    for n in range(130):
+        make_donation(donors[n % 7], 1000 + n, START + dt.timedelta(days=n))
+    login(staff)
+    with count_statements() as short:
+        first = client.get(f"/donors/gift-aid?{PERIOD}").get_data(as_text=True)
+    assert len(table_rows(first)) == 100 and "130 eligible gifts: £1,383.85" in first  # the count is of all
+    assert "Page 1 of 2" in first and 'rel="next"' in first
+    second = client.get(f"/donors/gift-aid?{PERIOD}&page=2").get_data(as_text=True)
+    assert [row[7] for row in table_rows(second)] == [
+        (START + dt.timedelta(days=n)).strftime("%d/%m/%y") for n in range(100, 130)]
+    with count_statements() as long:
+        client.get(f"/donors/gift-aid?{PERIOD}&page=2")
+    assert long.count == short.count
+
+    response = client.get(f"/donors/gift-aid?{PERIOD}&format=csv", buffered=False)
+    assert response.is_streamed
+    pieces = list(services.hmrc_csv(services.gift_aid_donations(START, END), batch=50))
+    assert len(pieces) == 3 and "".join(pieces) == b"".join(response.response).decode()
+    response.close()
+    assert len(list(csv.reader(io.StringIO("".join(pieces))))) == 131  # the header and every gift

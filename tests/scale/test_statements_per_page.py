@@ -1,9 +1,6 @@
 """Each staff page sends the same number of statements, at most ten, whether the database holds
 a thousand applications or ten thousand: the bench seed's fifteen years of history at two sizes,
-the pages `make bench` measures, counted through the real login and session.
-
-Pages that still grow with the data (issue 13) are listed in ``NOT_YET_CONSTANT`` and checked
-to grow, so that fixing one makes this test name it."""
+the pages `make bench` measures, counted through the real login and session."""
 
 from __future__ import annotations
 
@@ -20,8 +17,6 @@ from tests.fixtures.queries import statements_on
 
 SIZES = ("1k", "10k")
 MAX_STATEMENTS = 10
-# The Gift Aid claim page shows every gift of the period (not paginated yet).
-NOT_YET_CONSTANT = {"Gift Aid claim, last 4 years"}
 
 
 def database_for(size: str, migrated_database: str, tmp_path: Path) -> str:
@@ -64,11 +59,8 @@ def measure(size: str, migrated_database: str, tmp_path: Path) -> dict[str, tupl
 
 def test_staff_pages_send_the_same_few_statements_at_both_sizes(migrated_database, tmp_path, database_url):
     small, large = (measure(size, migrated_database, tmp_path / size) for size in SIZES)
-    assert set(small) == set(large) and NOT_YET_CONSTANT <= set(small)
+    assert set(small) == set(large)
     for name in small:
         (at_small, small_status), (at_large, large_status) = small[name], large[name]
         assert small_status == large_status == 200, name
-        if name in NOT_YET_CONSTANT:
-            assert at_large > at_small, f"{name} no longer grows: move it out of NOT_YET_CONSTANT"
-            continue
         assert at_small == at_large <= MAX_STATEMENTS, (name, at_small, at_large)

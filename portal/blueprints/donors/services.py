@@ -47,7 +47,7 @@ from ...models.types import utcnow
 from ...money import format_minor, from_minor, rates_on, to_base_minor, total_in_base
 from ...search import matches_any
 from ...transactions import transaction
-from .gift_aid import GIFT_AID_CURRENCY, gift_aid_eligible
+from .gift_aid import GIFT_AID_CURRENCY, gift_aid_eligible  # noqa: F401 (the services answer it too)
 from .letters import thanks_letter
 
 THANKS_WITHIN_DAYS = 2
@@ -413,18 +413,37 @@ HMRC_COLUMNS = ("Title", "First name or initial", "Last name", "House name or nu
                 "Aggregated donations", "Sponsored event", "Donation date", "Amount")
 
 
-def gift_aid_donations(start: dt.date, end: dt.date) -> list[Donation]:
-    """Gifts from individuals received from ``start`` to ``end`` (both included) that Gift Aid can be claimed on."""
-    donations = db.session.scalars(
-        select(Donation).join(Donor).where(
-            Donation.received_on >= start, Donation.received_on <= end,
-            Donation.currency == GIFT_AID_CURRENCY, Donor.kind == "individual")
-        .options(selectinload(Donation.donor).selectinload(Donor.declarations))
-        .order_by(Donation.received_on, Donation.id)).all()
-    return [donation for donation in donations if gift_aid_eligible(donation)]
+def gift_aid_query(start: dt.date, end: dt.date) -> Any:
+    """Gifts from individuals received from ``start`` to ``end`` (both included) that Gift Aid
+    can be claimed on (``gift_aid_eligible``, in SQL), oldest first."""
+    covered = (select(GiftAidDeclaration.id)
+               .where(GiftAidDeclaration.donor_id == Donation.donor_id,
+                      GiftAidDeclaration.covers_in_sql(Donation.received_on)).exists())
+    return (select(Donation).join(Donor)
+            .where(Donation.received_on >= start, Donation.received_on <= end,
+                   Donation.currency == GIFT_AID_CURRENCY, Donor.kind == "individual", covered)
+            .order_by(Donation.received_on, Donation.id))
 
 
-def hmrc_rows(donations: list[Donation]) -> Iterator[list[str]]:
+def gift_aid_page(start: dt.date, end: dt.date, *, page: int, per_page: int) -> tuple[Any, int, int]:
+    """One page of the period's eligible gifts with their donors, and how many there are in
+    all and their total in pence (one aggregate)."""
+    query = gift_aid_query(start, end)
+    gifts = db.paginate(query.options(selectinload(Donation.donor)), page=page, per_page=per_page,
+                        error_out=False, count=False)
+    chosen = query.order_by(None).subquery()
+    count, total = db.session.execute(select(func.count(), func.coalesce(func.sum(chosen.c.amount), 0))).one()
+    gifts.total = count
+    return gifts, count, total
+
+
+def gift_aid_donations(start: dt.date, end: dt.date) -> Iterator[Donation]:
+    """Every eligible gift of the period (see ``gift_aid_query``), read a batch at a time."""
+    return iter(db.session.scalars(gift_aid_query(start, end).options(selectinload(Donation.donor))
+                                   .execution_options(yield_per=1000)))
+
+
+def hmrc_rows(donations: Iterable[Donation]) -> Iterator[list[str]]:
     """One row per gift in the layout of HMRC's Gift Aid schedule (``HMRC_COLUMNS``)."""
     for donation in donations:
         donor = donation.donor
@@ -434,10 +453,16 @@ def hmrc_rows(donations: list[Donation]) -> Iterator[list[str]]:
                "", "", donation.received_on.strftime("%d/%m/%y"), amount]
 
 
-def hmrc_csv(donations: list[Donation]) -> str:
-    """The Gift Aid schedule as CSV for HMRC: the ``HMRC_COLUMNS`` header, then a row per gift."""
+def hmrc_csv(donations: Iterable[Donation], batch: int = 1000) -> Iterator[str]:
+    """The Gift Aid schedule as CSV for HMRC: the ``HMRC_COLUMNS`` header, then a row per gift,
+    in pieces of ``batch`` rows (streamed: memory stays flat whatever the period)."""
     out = io.StringIO()
     writer = SafeCsvWriter(out, lineterminator="\r\n")
     writer.writerow(HMRC_COLUMNS)
-    writer.writerows(hmrc_rows(donations))
-    return out.getvalue()
+    for number, row in enumerate(hmrc_rows(donations), start=1):
+        writer.writerow(row)
+        if number % batch == 0:
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -48,6 +48,7 @@ from .permissions import ROLES
 bp = Blueprint("donors", __name__, url_prefix="/donors", template_folder="templates")
 import_views.register(bp)  # /imports/new and /imports/<id>: the CSV import pages
 PER_PAGE = 50
+GIFT_AID_PER_PAGE = 100
 
 
 
@@ -231,7 +232,7 @@ def _donation_page(donation: Donation, status: int = 200, **forms: Any) -> tuple
         "donors/donation.html", donation=donation, edit_form=edit_form,
         allocation_form=forms.pop("allocation_form", None) or (_allocation_form(donation) if donation.restricted
                                                                else None),
-        eligible=services.gift_aid_eligible(donation), events=audit.timeline(donation)), status
+        eligible=gift_aid_eligible(donation), events=audit.timeline(donation)), status
 
 
 @bp.get("/donations/<int:donation_id>")
@@ -374,18 +375,21 @@ def remove_allocation(allocation_id: int) -> BaseResponse:
 @allow(*ROLES)
 def gift_aid() -> tuple[str, int] | str | Response:
     form = GiftAidExportForm(request.args)
-    donations = None
+    gifts, count, total = None, 0, 0
     if request.args and form.validate():
-        donations = services.gift_aid_donations(form.start.data, form.end.data)
         if request.args.get("format") == "csv":
-            response = Response(services.hmrc_csv(donations), mimetype="text/csv")
+            rows = services.hmrc_csv(services.gift_aid_donations(form.start.data, form.end.data))
+            response = Response(stream_with_context(rows), mimetype="text/csv")
             response.headers["Content-Disposition"] = (
                 f'attachment; filename="gift-aid-{form.start.data:%Y%m%d}-{form.end.data:%Y%m%d}.csv"')
             return response
+        gifts, count, total = services.gift_aid_page(form.start.data, form.end.data,
+                                                     page=request.args.get("page", 1, type=int),
+                                                     per_page=GIFT_AID_PER_PAGE)
     elif not request.args:
         today = clock.today()  # from the first of last month to today
         form.start.data, form.end.data = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1), today
-    html = render_template("donors/gift_aid.html", form=form, donations=donations,
-                           total=sum(d.amount for d in donations or []), columns=services.HMRC_COLUMNS,
-                           rows=list(services.hmrc_rows(donations or [])))
+    html = render_template("donors/gift_aid.html", form=form, page=gifts, count=count, total=total,
+                           columns=services.HMRC_COLUMNS,
+                           rows=list(services.hmrc_rows(gifts.items)) if gifts else [])
     return (html, INVALID) if request.args and form.errors else html
