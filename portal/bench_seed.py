@@ -1258,6 +1258,7 @@ def reset_sequences(connection: Connection) -> None:
 def seed_database(size: str, seed: int, today: dt.date, echo: Callable[[str], None] = click.echo) -> Report:
     """Fill the app's (empty) database; returns the rows written and how long each part took."""
     from .blueprints.auth.services import hash_password
+    from .page_cache import raise_generation
 
     if current_app.config.get("ENV") == "production":
         raise SeedRefused("refusing to fill a production database with benchmark data")
@@ -1285,6 +1286,7 @@ def seed_database(size: str, seed: int, today: dt.date, echo: Callable[[str], No
             "actor_name": None, "action": MARKER_ACTION, "subject_type": "database", "subject_id": 0,
             "from_state": None, "to_state": None, "note": "flask --app portal bench-seed", "details": marker}])
         reset_sequences(connection)
+        raise_generation(connection)  # Core writes: no session to do it
     if engine.dialect.name == "postgresql":
         analysing = time.perf_counter()
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:

@@ -91,6 +91,13 @@ class Defaults:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 
+    # Staff pages served again while nothing has changed (portal.page_cache): each worker keeps
+    # its own by default; "RedisCache" with CACHE_REDIS_URL shares them, "NullCache" turns it off.
+    CACHE_TYPE = "SimpleCache"
+    CACHE_THRESHOLD = 500  # pages per worker
+    CACHE_DEFAULT_TIMEOUT = 300  # seconds: how long a change made outside the portal can go unseen
+    CACHE_NO_NULL_WARNING = True  # "NullCache" is a choice, not a mistake
+
 
 def apply_environment(config: Any, environ: os._Environ[str] | dict[str, str] = os.environ) -> None:
     """Settings from ``PORTAL_*`` variables (Flask's ``from_prefixed_env``: values that parse

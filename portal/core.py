@@ -17,7 +17,7 @@ from . import audit, cli, letters, permissions
 from .blueprints.core import hooks as core_hooks
 from .duties import is_beneficiary
 from .errors import UserError
-from .extensions import babel, csrf, current_language, db, htmx, limiter, login_manager, migrate, select_locale
+from .extensions import babel, cache, csrf, current_language, db, htmx, limiter, login_manager, migrate, select_locale
 from .labels import budget_category_label, role_label
 from .modules import build_plugin_manager, navigation_for
 from .money import format_minor
@@ -34,6 +34,7 @@ def init_core(app: Flask) -> None:
     htmx.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
+    cache.init_app(app)
     _init_login(app)
 
     for name in CORE_BLUEPRINTS:

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from flask import has_request_context, request, session
 from flask_babel import Babel
+from flask_caching import Cache
 from flask_htmx import HTMX
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -86,6 +87,7 @@ csrf = CSRFProtect()
 htmx = HTMX()
 limiter = Limiter(key_func=get_remote_address)
 babel = Babel()
+cache = Cache()  # staff pages (portal.page_cache)
 
 SUPPORTED_LANGUAGES = ("en", "ru")
 # The charity is British: English dates and numbers are written the British way.

@@ -29,7 +29,7 @@ from .expenses import LINE_STATES, PAYMENT_METHODS, ExpenseClaim, ExpenseLine, P
 from .funding import BUDGET_CATEGORIES, BudgetLine, FundedItem
 from .letters import LETTER_STATES, Letter, LetterCounter, OrganisationSettings
 from .money import ExchangeRate
-from .records import AuditEvent, OutboxMessage, StoredFile
+from .records import AuditEvent, DataGeneration, OutboxMessage, StoredFile
 from .users import ROLES, User, UserRole
 from .visits import ACTIVITY_KINDS, VISIT_STATES, ExpertVisit, VisitActivity
 
@@ -38,7 +38,7 @@ __all__ = [
     "AcknowledgementBatch", "Donation", "DonationAllocation", "DonationImport", "Donor", "GiftAidDeclaration",
     "ACTIVITY_KINDS", "VISIT_STATES", "ExpertVisit", "VisitActivity",
     "LINE_STATES", "PAYMENT_METHODS", "ExpenseClaim", "ExpenseLine", "Payment", "ProgrammeBudget",
-    "Application", "APPLICATION_STATES", "ApplicationComment", "ApplicationDocument", "AuditEvent",
+    "Application", "APPLICATION_STATES", "ApplicationComment", "ApplicationDocument", "AuditEvent", "DataGeneration",
     "BUDGET_CATEGORIES", "BudgetLine", "Clinic", "Conference", "ConferenceReport", "DOCUMENT_KINDS",
     "ExchangeRate", "FundedItem", "Letter", "LetterCounter", "LETTER_STATES", "OrganisationSettings",
     "OutboxMessage", "PARTICIPATION", "ROLES", "SHARING_METHODS", "StoredFile", "User", "UserRole",

@@ -75,3 +75,13 @@ class StoredFile(BaseModel):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     uploaded_by = relationship("User")
+
+
+class DataGeneration(BaseModel):
+    """One row whose number every committed change raises (``portal.page_cache``): a page
+    cached under an older number is never served again."""
+
+    __tablename__ = "data_generation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -20,6 +20,7 @@ from ...extensions import db, htmx
 from ...models import BUDGET_CATEGORIES, Application, ApplicationDocument, Conference
 from ...models.types import utcnow
 from ...money import CURRENCIES, AmountError, base_currency, rates_on, to_minor, total_in_base
+from ...page_cache import cached_page
 from ...permissions import allow, is_staff
 from ...responses import INVALID, current_actor, form_page, safe_next, show_error
 from ...search import matches_any
@@ -87,6 +88,7 @@ def _requested_total(application: Application, rates: dict[str, Any]) -> int | N
 
 @bp.get("/")
 @allow(*ROLES)
+@cached_page
 def index() -> Response | str:
     if not permissions.has_role(current_user, "doctor"):
         return redirect(url_for("applications.queue"))
@@ -491,6 +493,7 @@ def _date_arg(name: str) -> dt.date | None:
 
 @bp.get("/review")
 @allow("staff")
+@cached_page
 def queue() -> str:
     filters = _queue_filters()
     page = services.queue_page(filters, per_page=PER_PAGE, after=request.args.get("after", type=int),

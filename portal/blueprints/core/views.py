@@ -6,6 +6,7 @@ from werkzeug.wrappers import Response
 
 from ...extensions import SUPPORTED_LANGUAGES, db
 from ...modules import dashboard_cards_for
+from ...page_cache import cached_page
 from ...permissions import PUBLIC, SIGNED_IN, allow
 from ...responses import safe_next
 
@@ -14,6 +15,7 @@ bp = Blueprint("core", __name__, template_folder="templates")
 
 @bp.get("/")
 @allow(SIGNED_IN)
+@cached_page
 def dashboard() -> str:
     return render_template("core/dashboard.html", cards=dashboard_cards_for(current_user))
 

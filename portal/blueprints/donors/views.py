@@ -28,6 +28,7 @@ from ...models import (
     GiftAidDeclaration,
 )
 from ...money import AmountError, format_minor, from_minor, to_minor
+from ...page_cache import cached_page
 from ...permissions import allow, can_access
 from ...responses import INVALID, current_actor, form_page, safe_next, show_error
 from ...search import matches_any
@@ -63,6 +64,7 @@ def _labels() -> dict[str, Any]:
 
 @bp.get("/")
 @allow(*ROLES)
+@cached_page
 def index() -> str:
     q = request.args.get("q", "").strip()
     donors = services.search_donors(q, limit=PER_PAGE)
@@ -204,6 +206,7 @@ def record_donation(donor_id: int) -> BaseResponse | tuple[str, int]:
 
 @bp.get("/donations")
 @allow(*ROLES)
+@cached_page
 def donations() -> str:
     status = request.args.get("status", "pending")
     q = request.args.get("q", "").strip()
@@ -373,6 +376,7 @@ def remove_allocation(allocation_id: int) -> BaseResponse:
 
 @bp.get("/gift-aid")
 @allow(*ROLES)
+@cached_page
 def gift_aid() -> tuple[str, int] | str | Response:
     form = GiftAidExportForm(request.args)
     gifts, count, total = None, 0, 0

@@ -28,6 +28,7 @@ from ...models import (
     FundedItem,
 )
 from ...money import CURRENCIES, base_currency, from_minor, to_minor
+from ...page_cache import cached_page
 from ...permissions import allow, has_role
 from ...responses import INVALID, current_actor, form_page, safe_next, show_error
 from . import services
@@ -64,6 +65,7 @@ def _labels() -> dict[str, Any]:
 
 @bp.get("/")
 @allow(*ROLES)
+@cached_page
 def index() -> str:
     mine = db.session.scalars(
         select(ExpenseClaim).where(ExpenseClaim.claimant_id == current_user.id, ExpenseClaim.direct.is_(False))
@@ -232,6 +234,7 @@ def decision_forms(line: ExpenseLine, next_url: str | None) -> dict[str, Any]:
 
 @bp.get("/review")
 @allow(*REVIEWERS)
+@cached_page
 def queue() -> str:
     filters = _filters()
     page = db.paginate(services.lines_query(filters), per_page=PER_PAGE, error_out=False)
@@ -320,6 +323,7 @@ def _ready_to_pay(posted: PaymentForm | None = None, group_key: int | None = Non
 
 @bp.get("/payments")
 @allow("finance")
+@cached_page
 def payments() -> str:
     return render_template("expenses/payments.html", **_ready_to_pay())
 
@@ -412,6 +416,7 @@ def direct_cost() -> BaseResponse | tuple[str, int] | str:
 
 @bp.route("/budget", methods=["GET", "POST"])
 @allow(*REVIEWERS)
+@cached_page
 def budget() -> BaseResponse | tuple[str, int] | str:
     year = request.args.get("year", type=int) or clock.today().year
     form = BudgetForm(data={"year": year})

@@ -18,6 +18,7 @@ from ... import audit
 from ...duties import is_beneficiary
 from ...extensions import db, htmx
 from ...models import ExpertVisit, User, UserRole, VisitActivity
+from ...page_cache import cached_page
 from ...permissions import allow, is_staff
 from ...responses import INVALID, current_actor, form_page, show_error
 from . import services
@@ -43,6 +44,7 @@ def _visit(visit_id: int) -> ExpertVisit:
 
 @bp.get("/")
 @allow(*ROLES)
+@cached_page
 def index() -> str:
     query = select(ExpertVisit).order_by(ExpertVisit.arrival_on.desc())
     if not is_staff(current_user):
