@@ -775,8 +775,7 @@ def markdown(run: Run, rows: list[list[str]], notes: list[str], failures: int, a
         "|" + "|".join("---" for _ in HEADER) + "|",
         *("| " + " | ".join(row) + " |" for row in rows),
         "",
-        *notes,
-        "",
+        *(line for note in notes for line in (note, "")),
         f"Targets failed: {failures}.",
     ]
     return "\n".join(lines)
