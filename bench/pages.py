@@ -26,7 +26,9 @@ For one database URL (a SQLite file or a PostgreSQL database) it:
    process through the test client, and writes the same rows with the csv module straight
    from a database cursor in another: time and peak memory growth of each (Linux VmHWM,
    reset just before the export; ``ru_maxrss`` elsewhere);
-5. prints a table, compares with issue 13's targets and writes this backend's section of
+5. approves APPROVALS submitted applications inline (the queue's htmx form, as a browser
+   sends it) at both sizes, each on a copy of its database under gunicorn: p50 and p95;
+6. prints a table, compares with issue 13's targets and writes this backend's section of
    ``bench/results.md`` (the other backend's section is kept).
 
 Deep queue pages (100, 1000) that the 1k database does not have become its page at the same
@@ -45,6 +47,7 @@ import contextlib
 import csv
 import datetime as dt
 import functools
+import html.parser
 import http.client
 import json
 import math
@@ -52,6 +55,7 @@ import os
 import platform
 import re
 import resource
+import shutil
 import signal
 import socket
 import statistics
@@ -160,6 +164,7 @@ class Run:
     results: dict[tuple[str, str], Measure] = field(default_factory=dict)  # (size, page name)
     baselines: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     export: dict[str, dict[str, Any]] = field(default_factory=dict)
+    approvals: dict[str, dict[str, Any]] = field(default_factory=dict)
     started: float = field(default_factory=time.time)
 
 
@@ -549,6 +554,110 @@ def serve(run: Run, urls: dict[str, str], pages: dict[str, int], args: argparse.
                     f"p95 {built['p95']:8.1f} ms  ({built['n']} requests)")
 
 
+# --- Inline approval ------------------------------------------------------------------------
+
+APPROVALS = 60  # per size: each approves another submitted application
+TARGET_APPROVE_P95_MS = 40.0  # at 100k (issue 13: "today 31 ms at p95 — keep it")
+
+
+class FormFields(html.parser.HTMLParser):
+    """The fields a browser would send from a form: inputs' values, selects' chosen options."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fields: dict[str, str] = {}
+        self._select: str | None = None
+        self._first: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = {k: v or "" for k, v in attrs}
+        if tag in ("input", "textarea") and found.get("name") and found.get("type") not in ("submit", "button"):
+            self.fields[found["name"]] = found.get("value", "")
+        elif tag == "select" and found.get("name"):
+            self._select, self._first = found["name"], None
+        elif tag == "option" and self._select:
+            if self._first is None:
+                self._first = found.get("value", "")
+                self.fields.setdefault(self._select, self._first)
+            if "selected" in found:
+                self.fields[self._select] = found.get("value", "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "select":
+            self._select = None
+
+
+def copy_database(url: str) -> str:
+    """A copy of the database to change (approvals), so the seeded one stays as it was."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        source = Path(str(parsed.database))
+        target = source.with_name(source.stem + "_approve" + source.suffix)
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(target) + suffix).unlink(missing_ok=True)
+            if Path(str(source) + suffix).exists():
+                shutil.copyfile(str(source) + suffix, str(target) + suffix)
+        return parsed.set(database=str(target)).render_as_string(hide_password=False)
+    name = f"{parsed.database}_approve"
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{parsed.database}"'))
+    admin.dispose()
+    return parsed.set(database=name).render_as_string(hide_password=False)
+
+
+def drop_copy(url: str) -> None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(parsed.database) + suffix).unlink(missing_ok=True)
+        return
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def approve_round_trips(run: Run, urls: dict[str, str]) -> None:
+    """Open a submitted application's approval form and approve it as the queue does (htmx,
+    the row swapped back), APPROVALS times at each size, on a copy of each database under
+    gunicorn: p50 and p95 of the POST."""
+    for size, url in urls.items():
+        copy = copy_database(url)
+        try:
+            engine = create_engine(copy)
+            with engine.connect() as connection:
+                ids = list(connection.scalars(text(
+                    "SELECT a.id FROM applications a JOIN funded_items f ON f.id = a.id "
+                    "WHERE f.status = 'submitted' ORDER BY a.submitted_at DESC, a.id DESC LIMIT :n"),
+                    {"n": APPROVALS}))
+            engine.dispose()
+            with Server("portal:create_app()", portal_env(copy), f"portal-approve-{size}") as server:
+                cookie = http_login(server.port, "staff")
+                _, _, page = request(server.port, "GET", "/applications/review", headers={"Cookie": cookie})
+                token = CSRF.search(page.decode())
+                headers = {"Cookie": cookie, "HX-Request": "true", "X-CSRFToken": token.group(1) if token else "",
+                           "Content-Type": "application/x-www-form-urlencoded"}
+                latencies, failures = [], 0
+                for application_id in ids:
+                    _, _, form = request(server.port, "GET", f"/applications/{application_id}/decision/approve",
+                                         headers=headers)
+                    parser = FormFields()
+                    parser.feed(form.decode())
+                    started = time.perf_counter()
+                    status, _, _ = request(server.port, "POST", f"/applications/{application_id}/approve",
+                                           urllib.parse.urlencode(parser.fields), headers)
+                    latencies.append((time.perf_counter() - started) * 1000)
+                    failures += status != 200
+            run.approvals[size] = {"n": len(latencies), "p50": percentile(latencies, 0.5),
+                                   "p95": percentile(latencies, 0.95), "failures": failures}
+            log(f"    approve inline {size:>4}  p50 {run.approvals[size]['p50']:6.1f} ms  "
+                f"p95 {run.approvals[size]['p95']:6.1f} ms  ({len(latencies)} approvals, {failures} not 200)")
+        finally:
+            drop_copy(copy)
+
+
 # --- The export -----------------------------------------------------------------------------
 
 def reset_peak() -> bool:
@@ -734,6 +843,19 @@ def evaluate(run: Run) -> tuple[list[list[str]], list[str], int]:
     else:
         failures += 1
         notes.append(f"Expense lines CSV: not measured ({portal.get('error') or bare.get('error') or 'skipped'}).")
+    small, large = run.approvals.get(SMALL), run.approvals.get(LARGE)
+    if small and large:
+        approve_ok = large["p95"] <= TARGET_APPROVE_P95_MS and not large["failures"] and not small["failures"]
+        failures += not approve_ok
+        notes.append(
+            f"Inline approval (the htmx POST from the queue's approval form, its row answered), "
+            f"{large['n']} applications at each size on a copy of the database: p50 {small['p50']:.0f} → "
+            f"{large['p50']:.0f} ms, p95 {small['p95']:.0f} → {large['p95']:.0f} ms (1k → {LARGE}; "
+            f"{small['failures'] + large['failures']} answers not 200). p95 at {LARGE} ≤ "
+            f"{TARGET_APPROVE_P95_MS:g} ms: {verdict(approve_ok)}.")
+    else:
+        failures += 1
+        notes.append("Inline approval: not measured.")
     return rows, notes, failures
 
 
@@ -868,6 +990,8 @@ def main() -> int:
     if not args.no_export:
         log(f"== {backend} {LARGE}: exporting every expense line")
         export(run, urls[LARGE])
+    log(f"== {backend}: inline approval, on a copy of each database")
+    approve_round_trips(run, urls)
     rows, notes, failures = evaluate(run)
     log("")
     print_table(rows, notes)
