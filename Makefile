@@ -41,9 +41,11 @@ setup: install translations db
 demo: setup
 	$(FLASK) demo --if-empty
 
+# The web server and the task consumer together (Procfile): e-mails land in instance/outbox/
+# within seconds, batches of letters run in the background.
 run: demo
-	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C to stop)"
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	@echo "Serving on http://$(HOST):$(PORT) with the task consumer beside it  (Ctrl-C stops both)"
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/honcho start -f Procfile
 
 # Type-check portal/ (mypy, [tool.mypy] in pyproject.toml), then the whole suite on SQLite and again
 # on PostgreSQL (tests/run_suites.py decides and explains).

@@ -15,7 +15,12 @@ one-worker time is rendering: only that part can go faster on more cores (number
 encryption and inserts stay in this process), so it gives the best speed-up two workers
 could reach (Amdahl's law).
 
-Exits non-zero if the speed-up is below TARGET or a run thanked anyone wrongly (every donor
+Each round also runs the batch as the button now does: its POST queues a job and answers, and
+a consumer (two worker threads in this process, as ``flask consumer``) writes the letters. The
+POST must answer in at most TARGET_POST_SHARE of the batch's time, and the batch (from the POST
+until its job is done) take at most TARGET_BACKGROUND times the in-request run's best.
+
+Exits non-zero if the speed-up or the background run is below its target, or a run thanked anyone wrongly (every donor
 once, with one letter; references consecutive; nothing left pending). The suite keeps a
 twenty-donor batch with the same checks (tests/donors/test_acknowledgements.py).
 """
@@ -32,6 +37,7 @@ import sqlite3
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -57,10 +63,12 @@ from portal.models import (
     Donation,
     Donor,
     GiftAidDeclaration,
+    Job,
     Letter,
     OutboxMessage,
     User,
 )
+from portal.tasks import consumer_for
 
 DONORS = 500
 WORKERS = 2
@@ -73,6 +81,11 @@ SAMPLE = 40  # letters of the batch rendered bare, one after another, to measure
 # its cores change speed from minute to minute. 1.3 leaves that noise room below the usual ~1.5-1.7× and still fails
 # when the letters stop being rendered in parallel (~1.0×; 0.7-1.2× measured with one core free).
 TARGET = 1.3
+# The button in the background (issue 14): its POST answers in at most 1 % of the batch's time,
+# and the batch is no slower than the same batch run in the request; 10 % above it is round-to-
+# round noise on this machine (the runs above differ by more), not a slower batch.
+TARGET_POST_SHARE = 0.01
+TARGET_BACKGROUND = 1.1
 
 EN_NAMES = [("Mr", "John", "Smith"), ("Mrs", "Mary", "Jones"), ("Ms", "Sarah", "Taylor"), ("Dr", "David", "Brown"),
             ("Mr", "James", "Wilson"), ("Mrs", "Susan", "Davies"), ("Ms", "Emily", "Evans")]
@@ -269,6 +282,53 @@ def run(folder: Path, template: Path, keys: list[str], expected: dict[str, Any],
     return result
 
 
+def background_run(folder: Path, template: Path, keys: list[str], expected: dict[str, Any], label: str,
+                   in_request_seconds: float) -> dict[str, Any]:
+    """The button as it works now: the POST queues a job and answers; a consumer (two worker
+    threads in this process, as ``flask consumer`` runs them) writes the letters. Times the POST
+    and the batch (from the POST until the job is done), on a fresh copy of the template."""
+    database = folder / f"run-{len(list(folder.glob('run-*.db')))}.db"
+    copy_database(template, database)
+    app = create_app(config(folder, database, keys) | {"TASK_QUEUE_URL": f"sqlite:///{database}.tasks"})
+    consumer = consumer_for(app)
+    consumer.start()
+    result: dict[str, Any] = {}
+    try:
+        with app.app_context():
+            html_to_pdf("<p>warm</p>")
+            client = app.test_client()
+            signed_in = client.post("/login", data={"email": "staff@bench.example.org", "password": "bench-password"})
+            assert signed_in.status_code == 303, signed_in.status_code
+            print(f"  {label}: POST /donors/acknowledge-all, a consumer writes the letters…", flush=True)
+            started = time.perf_counter()
+            answer = client.post("/donors/acknowledge-all")
+            result["post_seconds"] = time.perf_counter() - started
+            assert answer.status_code == 303, answer.status_code
+            pause = threading.Event()
+            while db.session.scalar(select(Job.state)) not in ("done", "failed"):
+                db.session.rollback()
+                pause.wait(0.02)
+            result["seconds"] = time.perf_counter() - started
+            job = db.session.scalars(select(Job)).one()
+            if job.state != "done":
+                result["problems"] = [f"the job failed: {job.error}"]
+            else:
+                batch = db.session.scalars(select(AcknowledgementBatch)
+                                           .where(AcknowledgementBatch.job_id == job.id)).one()
+                report = services.BatchReport(batch_id=batch.id, letters=job.result["letters"],
+                                              donations=job.result["donations"],
+                                              channels={c: job.result[c] for c in ("email", "post", "none")})
+                result["problems"] = check(report, expected)
+            db.engine.dispose()
+    finally:
+        consumer.stop(graceful=True)
+    status = "OK" if not result["problems"] else "WRONG: " + "; ".join(result["problems"])
+    print(f"  {label}: the POST answered in {result['post_seconds'] * 1000:.0f} ms, the batch took "
+          f"{result['seconds']:.1f} s ({result['seconds'] / in_request_seconds:.2f}× the in-request run "
+          f"of the same round); check {status}", flush=True)
+    return result
+
+
 def main() -> int:
     cores = os.cpu_count() or 1
     with tempfile.TemporaryDirectory() as name:
@@ -286,9 +346,13 @@ def main() -> int:
               f"{expected['russian']} in Russian, {expected['gift_aid']} with Gift Aid), built in "
               f"{time.perf_counter() - started:.1f} s; each run starts from a copy of it", flush=True)
         runs: dict[int | None, list[dict[str, Any]]] = {None: [], 1: []}
+        background: list[dict[str, Any]] = []
         for round_number in range(1, ROUNDS + 1):  # interleaved, so a busy spell hits both alike
             for count, label in ((None, f"{workers} workers (default)"), (1, "1 worker")):
                 runs[count].append(run(folder, template, keys, expected, count, f"round {round_number}, {label}"))
+            background.append(background_run(folder, template, keys, expected,
+                                             f"round {round_number}, in the background",
+                                             runs[None][-1]["seconds"]))
 
     def best(key: str, results: list[dict[str, Any]]) -> float:
         return min(result[key] for result in results)
@@ -298,7 +362,7 @@ def main() -> int:
     # Each one-worker run's own render sample against its own time: the machine's speed drifts between runs.
     share = statistics.median(result["render_per_letter"] * DONORS / result["seconds"] for result in runs[1])
     render = statistics.median(result["render_per_letter"] for result in runs[1]) * DONORS
-    correct = not any(result["problems"] for results in runs.values() for result in results)
+    correct = not any(result["problems"] for results in [*runs.values(), background] for result in results)
     rounds = ", ".join(f"{one['seconds'] / two['seconds']:.2f}×" for two, one in zip(runs[None], runs[1], strict=True))
     print()
     print(f"speed-up round by round: {rounds}; the best times of each are compared below")
@@ -327,7 +391,16 @@ def main() -> int:
     print(f"acknowledge {DONORS} pending donations: {workers} workers {parallel_time:.1f} s "
           f"({DONORS / parallel_time:.1f} letters/s), 1 worker {single_time:.1f} s "
           f"({DONORS / single_time:.1f} letters/s), speed-up {speed_up:.2f}×; target ≥ {TARGET}× -> {verdict}")
-    return 0 if speed_up >= TARGET and correct else 1
+    background_time = best("seconds", background)
+    post_share = max(result["post_seconds"] / result["seconds"] for result in background)
+    slower = background_time / parallel_time
+    background_ok = post_share <= TARGET_POST_SHARE and slower <= TARGET_BACKGROUND and correct
+    print(f"in the background (the button's POST queues a job, a consumer writes the letters): the POST answered "
+          f"in at most {post_share:.2%} of its batch's time (target ≤ {TARGET_POST_SHARE:.0%}); "
+          f"the batch {background_time:.1f} s, "
+          f"{slower:.2f}× the in-request run with {workers} workers (best of {ROUNDS} each; target ≤ "
+          f"{TARGET_BACKGROUND}) -> {'OK' if background_ok else 'BELOW TARGET' if correct else 'INCORRECT'}")
+    return 0 if speed_up >= TARGET and correct and background_ok else 1
 
 
 if __name__ == "__main__":

@@ -18,8 +18,9 @@ For one database URL (a SQLite file or a PostgreSQL database) it:
    cost nothing), signs in as staff and as finance with real session cookies, and for each
    page sends a short burst to each baseline, then a fixed number of requests to the page at
    1k and then at 100k, then the same to the portal with its page cache off (every request
-   builds the page, ``PORTAL_CACHE_TYPE=NullCache``), on two keep-alive connections (threads + ``http.client``; gunicorn's
-   sync workers close each connection and ``http.client`` opens the next): req/s, p50, p95.
+   builds the page, ``PORTAL_CACHE_TYPE=NullCache``), on two keep-alive connections (threads +
+   ``http.client``; gunicorn's sync workers close each connection and ``http.client`` opens the
+   next): req/s, p50, p95.
    Measuring the reference and both sizes back to back keeps the ratios honest on a machine
    whose other load comes and goes;
 4. exports every expense line as CSV at 100k (``/expenses/review.csv?status=all``) in a fresh
@@ -550,8 +551,8 @@ def serve(run: Run, urls: dict[str, str], pages: dict[str, int], args: argparse.
                 measure = run.results[(size, page.name)]
                 measure.built_rps, measure.built_p50, measure.built_table_rps = built["rps"], built["p50"], table["rps"]
                 measure.errors += built["errors"]
-                log(f"    {page.name + ' (built)':<34} {size:>4}  {built['rps']:7.2f} req/s  p50 {built['p50']:8.1f} ms  "
-                    f"p95 {built['p95']:8.1f} ms  ({built['n']} requests)")
+                log(f"    {page.name + ' (built)':<34} {size:>4}  {built['rps']:7.2f} req/s  "
+                    f"p50 {built['p50']:8.1f} ms  p95 {built['p95']:8.1f} ms  ({built['n']} requests)")
 
 
 # --- Inline approval ------------------------------------------------------------------------

@@ -1,7 +1,8 @@
-"""Command-line tasks: ``flask --app portal demo | create-user | send-mail``."""
+"""Command-line tasks: ``flask --app portal demo | create-user | send-mail | consumer``."""
 
 from __future__ import annotations
 
+import logging
 import secrets
 
 import click
@@ -76,8 +77,19 @@ def send_mail_command(limit: int) -> None:
     click.echo(f"sent {counts['sent']}, to retry {counts['retry']}, failed {counts['failed']}")
 
 
+@click.command("consumer")
+@click.option("--workers", type=int, default=None, help="Worker threads (default: TASK_WORKERS).")
+@with_appcontext
+def consumer_command(workers: int | None) -> None:
+    """Run the background work until stopped (Ctrl-C): e-mail, batches of letters, reminders."""
+    from .tasks import consumer_for
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    consumer_for(current_app._get_current_object(), workers=workers).run()  # type: ignore[attr-defined]
+
+
 def register(app: Flask) -> None:
     from .bench_seed import bench_seed_command
 
-    for command in (demo_command, create_user_command, send_mail_command, bench_seed_command):
+    for command in (demo_command, create_user_command, send_mail_command, consumer_command, bench_seed_command):
         app.cli.add_command(command)

@@ -98,6 +98,17 @@ class Defaults:
     CACHE_DEFAULT_TIMEOUT = 300  # seconds: how long a change made outside the portal can go unseen
     CACHE_NO_NULL_WARNING = True  # "NullCache" is a choice, not a mistake
 
+    # The task queue (portal.tasks): unset, a SQLite file in the instance folder (instance/tasks.db);
+    # "redis://host:6379/0" for consumers on several machines; "immediate" runs each task as it
+    # is queued (unit tests of task bodies only).
+    TASK_QUEUE_URL: str | None = None
+    TASK_QUEUE_NAME = "portal"
+    TASK_WORKERS = 2  # threads per consumer: a thanks batch and the mail can run side by side
+    TASK_POLL_SECONDS = 1.0  # an idle consumer looks at the queue at least this often
+    TASK_PERIODIC_SECONDS = 60  # how often each consumer checks the periodic tasks (sweeps, reminders)
+    JOB_STALL_SECONDS = 120  # a job with no progress for this long is queued again (its consumer died)
+    THANKS_CHUNK = 20  # donors thanked per transaction in a batch: its progress moves this often
+
 
 def apply_environment(config: Any, environ: os._Environ[str] | dict[str, str] = os.environ) -> None:
     """Settings from ``PORTAL_*`` variables (Flask's ``from_prefixed_env``: values that parse

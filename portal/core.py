@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException, SecurityError
 
-from . import audit, cli, letters, permissions
+from . import audit, cli, letters, mail, permissions, tasks  # noqa: F401 (mail: its tasks)
 from .blueprints.core import hooks as core_hooks
 from .duties import is_beneficiary
 from .errors import UserError
@@ -47,6 +47,7 @@ def init_core(app: Flask) -> None:
         for blueprint in blueprints or []:
             app.register_blueprint(blueprint)
     pm.hook.portal_init_app(app=app)
+    tasks.init_tasks(app)  # after the modules: their tasks are declared by now
 
     app.before_request(permissions.enforce)
     app.context_processor(_layout_context)

@@ -2,8 +2,10 @@
 
 ``queue_mail`` renders a message in the recipient's language and adds it to the current
 transaction, so it is sent if and only if the change it reports is committed.
-``deliver_pending`` (the ``send-mail`` command) sends due messages over SMTP, or — when no
-``MAIL_SERVER`` is set — writes them as ``.eml`` files into ``instance/outbox/``. Each message
+The committed message is handed to the task queue (``mail.deliver``), and the consumer sends it
+within seconds; ``deliver_pending`` (a sweep every minute, and the ``send-mail`` command) sends
+whatever else is due, retries included. Sent over SMTP or, when no ``MAIL_SERVER`` is set,
+written as ``.eml`` files into ``instance/outbox/``. Each message
 is committed as sent (or to be retried) before the next one goes, so a sender that dies
 half-way through a batch never sends again what already went out.
 """
@@ -20,11 +22,13 @@ from typing import Any
 
 from flask import current_app, render_template
 from flask_babel import force_locale
+from huey import crontab
 from sqlalchemy import ColumnElement, and_, select
 
 from .extensions import FORMAT_LOCALES, db
 from .models import Letter, OutboxMessage, User
 from .models.types import utcnow
+from .tasks import enqueue_after_commit, periodic, task
 from .transactions import transaction
 
 
@@ -44,6 +48,7 @@ def queue_mail(to: User | str, template: str, *, language: str | None = None, at
         body = render_template(f"mail/{template}.txt", **context)
     message = OutboxMessage(recipient=recipient, subject=subject, body_text=body, language=language, letter=attach)
     db.session.add(message)
+    enqueue_after_commit("mail.deliver", message)
     return message
 
 
@@ -130,6 +135,33 @@ def _send(message: OutboxMessage, smtp: smtplib.SMTP | None) -> tuple[str, smtpl
     return "sent", smtp
 
 
+@task("mail.deliver")
+def deliver(message_id: int) -> str | None:
+    """Send one message now (queued when the change it reports committed); None if it is not
+    due (sent already, taken by another sender, or waiting for its retry)."""
+    with transaction():
+        message = _take(message_id)
+        if message is None:
+            return None
+        outcome, smtp = _send(message, None)
+    if smtp is not None:
+        _quit(smtp)
+    return outcome
+
+
+@periodic("mail.sweep", crontab(minute="*"))
+def sweep() -> None:
+    """Every minute: what is due again (retries), and anything a crash kept from the queue."""
+    deliver_pending()
+
+
+def _quit(smtp: smtplib.SMTP) -> None:
+    try:
+        smtp.quit()
+    except (OSError, smtplib.SMTPException):
+        pass
+
+
 def deliver_pending(limit: int = 100) -> dict[str, int]:
     """Send what is due, one transaction per message: each is committed as sent, retried
     later or failed before the next one goes."""
@@ -145,8 +177,5 @@ def deliver_pending(limit: int = 100) -> dict[str, int]:
                 counts[outcome] += 1
     finally:
         if smtp is not None:
-            try:
-                smtp.quit()
-            except (OSError, smtplib.SMTPException):
-                pass
+            _quit(smtp)
     return counts

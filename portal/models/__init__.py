@@ -29,7 +29,7 @@ from .expenses import LINE_STATES, PAYMENT_METHODS, ExpenseClaim, ExpenseLine, P
 from .funding import BUDGET_CATEGORIES, BudgetLine, FundedItem
 from .letters import LETTER_STATES, Letter, LetterCounter, OrganisationSettings
 from .money import ExchangeRate
-from .records import AuditEvent, DataGeneration, OutboxMessage, StoredFile
+from .records import JOB_STATES, AuditEvent, DataGeneration, Job, OutboxMessage, StoredFile
 from .users import ROLES, User, UserRole
 from .visits import ACTIVITY_KINDS, VISIT_STATES, ExpertVisit, VisitActivity
 
@@ -39,6 +39,7 @@ __all__ = [
     "ACTIVITY_KINDS", "VISIT_STATES", "ExpertVisit", "VisitActivity",
     "LINE_STATES", "PAYMENT_METHODS", "ExpenseClaim", "ExpenseLine", "Payment", "ProgrammeBudget",
     "Application", "APPLICATION_STATES", "ApplicationComment", "ApplicationDocument", "AuditEvent", "DataGeneration",
+    "Job", "JOB_STATES",
     "BUDGET_CATEGORIES", "BudgetLine", "Clinic", "Conference", "ConferenceReport", "DOCUMENT_KINDS",
     "ExchangeRate", "FundedItem", "Letter", "LetterCounter", "LETTER_STATES", "OrganisationSettings",
     "OutboxMessage", "PARTICIPATION", "ROLES", "SHARING_METHODS", "StoredFile", "User", "UserRole",

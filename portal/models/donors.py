@@ -195,8 +195,11 @@ class AcknowledgementBatch(BaseModel):
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     started_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # The background job that writes its letters (portal.tasks); empty for batches run before jobs.
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"))
 
     started_by = relationship("User")
+    job = relationship("Job")
 
 
 class Donation(BaseModel):

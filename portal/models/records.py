@@ -85,3 +85,38 @@ class DataGeneration(BaseModel):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+JOB_STATES = ("queued", "running", "done", "failed")
+
+
+class Job(BaseModel):
+    """Long work somebody started, done in the background (``portal.tasks``): what it has done
+    of its total, how it ended."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_state_updated_at", "state", "updated_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    task: Mapped[str] = mapped_column(String(64))  # the task that does it (again, when resumed)
+    # The kind while the job is queued or running, else empty: one job of a kind at a time.
+    running_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    state: Mapped[str] = mapped_column(String(16), default="queued")
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    done: Mapped[int] = mapped_column(default=0)
+    total: Mapped[int] = mapped_column(default=0)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)  # the last sign of life
+    worker: Mapped[str | None] = mapped_column(String(200))  # host:pid of the consumer that runs it last
+
+    started_by = relationship("User")
+
+    @property
+    def active(self) -> bool:
+        return self.state in ("queued", "running")

@@ -177,12 +177,13 @@ def donors_with_gifts(make_donor, make_donation):
 
 
 def test_acknowledge_all_thanks_every_donor_once_with_one_letter(client, login, staff, make_donation,
-                                                                 donors_with_gifts):
+                                                                 donors_with_gifts, run_queued):
     thanked_before = services.acknowledge([make_donation(donors_with_gifts["email"][0], 300, dt.date(2025, 1, 1))],
                                           by=staff)
     login(staff)
     response = client.post("/donors/acknowledge-all")
     assert response.status_code == 303
+    run_queued()  # the consumer's part (tests/donors/test_thanks_in_background.py runs a real one)
     batch = db.session.scalars(select(AcknowledgementBatch)).one()
     assert response.headers["Location"] == f"/donors/batches/{batch.id}"
     assert batch.finished_at is not None and batch.started_by_id == staff.id
@@ -215,9 +216,10 @@ def test_acknowledge_all_thanks_every_donor_once_with_one_letter(client, login, 
     assert "25,00 £" in flat_text(tom.letter.pdf) and "10,00 £" in flat_text(tom.letter.pdf)  # in Russian, both gifts
 
 
-def test_the_post_pdf_holds_exactly_the_letters_to_post(client, login, staff, donors_with_gifts):
+def test_the_post_pdf_holds_exactly_the_letters_to_post(client, login, staff, donors_with_gifts, run_queued):
     login(staff)
     batch_url = client.post("/donors/acknowledge-all").headers["Location"]
+    run_queued()
     response = client.get(f"{batch_url}/post.pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     post_letters = db.session.scalars(select(Letter).join(Acknowledgement, Acknowledgement.letter_id == Letter.id)
@@ -233,9 +235,10 @@ def test_the_post_pdf_holds_exactly_the_letters_to_post(client, login, staff, do
         assert elsewhere not in text
 
 
-def test_running_the_batch_again_does_nothing_new(client, login, staff, donors_with_gifts):
+def test_running_the_batch_again_does_nothing_new(client, login, staff, donors_with_gifts, run_queued):
     login(staff)
     assert client.post("/donors/acknowledge-all").status_code == 303
+    run_queued()
     before = (count(Letter), count(Acknowledgement), count(OutboxMessage))
     response = client.post("/donors/acknowledge-all", follow_redirects=True)
     assert "Every gift has been acknowledged already." in response.get_data(as_text=True)

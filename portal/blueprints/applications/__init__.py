@@ -12,6 +12,7 @@ import click
 from flask import Blueprint, Flask
 from flask.cli import with_appcontext
 from flask_babel import lazy_gettext as _l
+from huey import crontab
 from sqlalchemy import func, select
 
 from ... import clock
@@ -19,6 +20,7 @@ from ...extensions import db
 from ...hookspecs import DashboardCard, LabelKey, NavEntry, hookimpl
 from ...models import Application
 from ...permissions import has_role
+from ...tasks import periodic
 from ...urls import external_url
 from . import permissions
 
@@ -88,15 +90,24 @@ def portal_dashboard_cards(user: Any) -> list[DashboardCard]:
     return cards
 
 
+def _remind(day: dt.date) -> int:
+    from . import services
+
+    return services.send_report_reminders(
+        day, lambda application: external_url("applications.report", application_id=application.id))
+
+
 @click.command("remind")
 @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Pretend it is this day (for testing a schedule).")
 @with_appcontext
 def remind_command(today: dt.datetime | None) -> None:
     """E-mail doctors whose post-conference report is overdue (at most once a day each)."""
-    from . import services
-
-    day = today.date() if today else clock.today()
-    sent = services.send_report_reminders(
-        day, lambda application: external_url("applications.report", application_id=application.id))
+    sent = _remind(today.date() if today else clock.today())
     click.echo(f"report reminders sent: {sent}")
+
+
+@periodic("applications.report_reminders", crontab(hour="8", minute="0"))
+def send_report_reminders() -> None:
+    """Every morning, in the background: what ``flask remind`` does."""
+    _remind(clock.today())

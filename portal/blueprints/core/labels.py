@@ -1,5 +1,5 @@
-"""How the core's own records read on timelines: accounts, clinics, conferences, letters and
-the organisation's settings. Given through ``portal_labels`` like any module's."""
+"""How the core's own records read on timelines: accounts, clinics, conferences, letters,
+background jobs and the organisation's settings. Given through ``portal_labels`` like any module's."""
 
 from __future__ import annotations
 
@@ -51,6 +51,18 @@ def audit_labels() -> dict[LabelKey, Any]:
             "letter_issued": lazy_pgettext("letter action", "Letter issued"),
             "letter_superseded": lazy_pgettext("letter action", "Letter superseded by a newer one"),
             "letter_revoked": lazy_pgettext("letter action", "Letter revoked"),
+        }),
+        **timeline_labels("jobs", states={
+            "queued": lazy_pgettext("job state", "queued"),
+            "running": lazy_pgettext("job state", "running"),
+            "done": lazy_pgettext("job state", "done"),
+            "failed": lazy_pgettext("job state", "failed"),
+        }, actions={
+            "job_queued": lazy_pgettext("job action", "Started in the background"),
+            "job_started": lazy_pgettext("job action", "Work began"),
+            "job_finished": lazy_pgettext("job action", "Finished"),
+            "job_failed": lazy_pgettext("job action", "Stopped by an error"),
+            "job_resumed": lazy_pgettext("job action", "Resumed"),
         }),
         **timeline_labels("organisation_settings", actions={
             "organisation_updated": lazy_pgettext("organisation action", "Organisation settings changed"),

@@ -1,9 +1,9 @@
 """Donors, Gift Aid, acknowledgements and allocations.
 
 Every change is one transaction with its audit entry (and its e-mail, when one goes out).
-A batch of acknowledgements commits donor by donor in chunks: if it stops half-way, what
-was committed is complete and the rest is still pending, so running it again finishes the
-job and thanks nobody twice.
+A batch of acknowledgements runs in the background (a job on the task queue) and commits donor
+by donor in chunks: if it stops half-way, what was committed is complete and the rest is still
+pending, so running it again finishes the job and thanks nobody twice.
 """
 
 from __future__ import annotations
@@ -40,12 +40,14 @@ from ...models import (
     ExpertVisit,
     FundedItem,
     GiftAidDeclaration,
+    Job,
     Letter,
     User,
 )
 from ...models.types import utcnow
 from ...money import format_minor, from_minor, rates_on, to_base_minor, total_in_base
 from ...search import matches_any
+from ...tasks import finish_job, job_running, job_task, start_job
 from ...transactions import transaction
 from .gift_aid import GIFT_AID_CURRENCY, gift_aid_eligible  # noqa: F401 (the services answer it too)
 from .letters import thanks_letter
@@ -279,14 +281,17 @@ def _pending_groups(after_donor: int, limit: int) -> list[tuple[Donor, list[Dona
 
 
 def acknowledge_pending(*, by: User, workers: int | None = None, chunk: int = 20,
-                        progress: Callable[[BatchReport], None] | None = None) -> BatchReport:
+                        progress: Callable[[BatchReport], None] | None = None,
+                        batch: AcknowledgementBatch | None = None,
+                        impact: dict[str, int] | None = None) -> BatchReport:
     """Thank every donor with pending gifts: one letter each, rendered on ``workers``
-    processes, committed ``chunk`` donors at a time."""
-    with transaction():
-        batch = AcknowledgementBatch(started_by_id=by.id)
-        db.session.add(batch)
+    processes, committed ``chunk`` donors at a time, into ``batch`` (a new one by default)."""
+    if batch is None:
+        with transaction():
+            batch = AcknowledgementBatch(started_by_id=by.id)
+            db.session.add(batch)
     report = BatchReport(batch_id=batch.id)
-    impact = impact_figures()
+    impact = impact if impact is not None else impact_figures()
     workers = workers if workers is not None else current_app.config["LETTER_WORKERS"]
     after = 0
     with PdfPool(workers) as pool:
@@ -303,6 +308,78 @@ def acknowledge_pending(*, by: User, workers: int | None = None, chunk: int = 20
     with transaction():
         batch.finished_at = utcnow()
     return report
+
+
+THANKS_JOB = "donors.thank_pending"
+
+
+def _pending_donors(cutoff: int) -> int:
+    """Donors with a gift up to ``cutoff`` (a donation id) still waiting for thanks."""
+    return db.session.scalar(select(func.count(distinct(Donation.donor_id))).where(
+        Donation.acknowledgement_id.is_(None), Donation.id <= cutoff)) or 0
+
+
+@transaction
+def start_thanking(*, by: User) -> Job | None:
+    """Thank every donor with pending gifts, in the background (``thank_in_background``): the
+    new job, or the one already queued or running (this joins it); None if nobody waits."""
+    begin_writing()
+    running = db.session.scalar(select(Job).where(Job.running_key == THANKS_JOB))
+    if running is not None:
+        return running
+    cutoff = db.session.scalar(select(func.max(Donation.id)).where(Donation.acknowledgement_id.is_(None)))
+    if cutoff is None:
+        return None
+    job, created = start_job(THANKS_JOB, THANKS_JOB, by=by, total=_pending_donors(cutoff),
+                             params={"cutoff": cutoff, "impact": impact_figures()})
+    if created:
+        db.session.add(AcknowledgementBatch(started_by_id=by.id, job=job))
+    return job
+
+
+def batch_of(job: Job) -> AcknowledgementBatch:
+    """The batch whose letters ``job`` writes."""
+    return db.session.scalars(select(AcknowledgementBatch).where(AcknowledgementBatch.job_id == job.id)).one()
+
+
+def batch_summary(batch: AcknowledgementBatch) -> dict[str, int]:
+    """Letters and gifts of a batch so far, and its letters by channel."""
+    channels: dict[str, int] = {channel: count for channel, count in db.session.execute(
+        select(Acknowledgement.channel, func.count()).where(Acknowledgement.batch_id == batch.id)
+        .group_by(Acknowledgement.channel))}
+    donations = db.session.scalar(select(func.count()).select_from(Donation).join(Acknowledgement).where(
+        Acknowledgement.batch_id == batch.id)) or 0
+    return {"letters": sum(channels.values()), "donations": donations,
+            **{channel: channels.get(channel, 0) for channel in ("email", "post", "none")}}
+
+
+@job_task(THANKS_JOB)
+def thank_in_background(job_id: int) -> None:
+    """The job ``start_thanking`` queued: ``acknowledge_pending`` into its batch, its progress
+    (donors of the job's gifts no longer waiting) after every chunk. Run again after a crash or
+    a failure, it carries on where the committed chunks ended."""
+    job = job_running(job_id)
+    if job is None:
+        return
+    batch, by = batch_of(job), job.started_by
+    if by is None or not by.active:  # the letters would go out in the name of someone gone
+        raise DonorError(_("The person who started this batch no longer has an active account: "
+                           "resume it to carry it on in your name."))
+    cutoff, total, impact = job.params["cutoff"], job.total, job.params["impact"]
+
+    def progress(_report: BatchReport) -> None:
+        with transaction():
+            db.session.execute(update(Job).where(Job.id == job_id, Job.state == "running").values(
+                done=max(0, total - _pending_donors(cutoff)), updated_at=utcnow()))
+
+    acknowledge_pending(by=by, batch=batch, impact=impact, progress=progress,
+                        chunk=current_app.config["THANKS_CHUNK"])
+    with transaction():
+        job = lock_for_update(Job, job_id)
+        if job.state == "running":
+            batch = batch_of(job)
+            batch.finished_at = utcnow()
+            finish_job(job, batch_summary(batch))
 
 
 @transaction  # each chunk commits on its own: a batch that stops half-way keeps what it finished

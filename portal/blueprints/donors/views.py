@@ -8,7 +8,6 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -32,6 +31,7 @@ from ...page_cache import cached_page
 from ...permissions import allow, can_access
 from ...responses import INVALID, current_actor, form_page, safe_next, show_error
 from ...search import matches_any
+from ...tasks import resume_job
 from . import import_views, services
 from .forms import (
     AllocationForm,
@@ -286,29 +286,39 @@ def acknowledge(donation_id: int) -> BaseResponse | tuple[str, int] | str:
 @bp.post("/acknowledge-all")
 @allow(*ROLES)
 def acknowledge_all() -> BaseResponse:
-    if services.pending_count() == 0:
+    job = services.start_thanking(by=current_actor())
+    if job is None:
         flash(_("Every gift has been acknowledged already."), "info")
         return redirect(url_for("donors.donations"), code=303)
-    report = services.acknowledge_pending(by=current_actor())
-    flash(ngettext("%(num)d letter issued for %(donations)d gifts: %(email)d by e-mail, %(post)d by post, "
-                   "%(none)d kept on file.",
-                   "%(num)d letters issued for %(donations)d gifts: %(email)d by e-mail, %(post)d by post, "
-                   "%(none)d kept on file.", report.letters, donations=report.donations,
-                   email=report.channels["email"], post=report.channels["post"], none=report.channels["none"]),
-          "success")
-    return redirect(url_for("donors.batch", batch_id=report.batch_id), code=303)
+    return redirect(url_for("donors.batch", batch_id=services.batch_of(job).id), code=303)
 
 
 @bp.get("/batches/<int:batch_id>")
 @allow(*ROLES)
 def batch(batch_id: int) -> str:
+    """The batch: its progress while its job runs (htmx polls the body), then its letters."""
     found = db.get_or_404(AcknowledgementBatch, batch_id)
-    acknowledgements = db.session.scalars(
+    job = found.job
+    acknowledgements = [] if job is not None and job.state != "done" else db.session.scalars(
         select(Acknowledgement).where(Acknowledgement.batch_id == found.id)
         .options(selectinload(Acknowledgement.donations), selectinload(Acknowledgement.letter))
         .order_by(Acknowledgement.id)).all()
-    return render_template("donors/batch.html", batch=found, acknowledgements=acknowledgements,
-                           post_count=sum(1 for a in acknowledgements if a.channel == "post"))
+    context = {"batch": found, "job": job, "acknowledgements": acknowledgements,
+               "summary": services.batch_summary(found) if job is not None and job.state == "done" else None,
+               "post_count": sum(1 for a in acknowledgements if a.channel == "post")}
+    if htmx.target == "batch-body":
+        return render_template("donors/_batch_body.html", **context)
+    return render_template("donors/batch.html", **context)
+
+
+@bp.post("/batches/<int:batch_id>/resume")
+@allow(*ROLES)
+def resume_batch(batch_id: int) -> BaseResponse:
+    found = db.get_or_404(AcknowledgementBatch, batch_id)
+    if found.job is None or found.job.state != "failed":
+        abort(409, _("This batch is not stopped: there is nothing to resume."))
+    job = resume_job(found.job, by=current_actor())
+    return redirect(url_for("donors.batch", batch_id=services.batch_of(job).id), code=303)
 
 
 @bp.get("/batches/<int:batch_id>/post.pdf")
