@@ -41,6 +41,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from . import audit
+from .errors import UserError
 from .extensions import db, lock_row
 from .models import Job, User
 from .models.types import utcnow
@@ -93,7 +94,7 @@ def init_tasks(app: Flask) -> None:
     name = app.config.get("TASK_QUEUE_NAME") or "portal"
     huey = Huey(name, results=False, utc=True, storage_class=MemoryStorage)
     huey.storage = _storage(app, name)
-    huey._immediate = app.config.get("TASK_QUEUE_URL") == "immediate"
+    huey.immediate = app.config.get("TASK_QUEUE_URL") == "immediate"  # then on a memory queue
 
     def in_app(function: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(function)
@@ -122,6 +123,7 @@ def init_tasks(app: Flask) -> None:
 
 
 def queue_of(app: Flask | None = None) -> Huey:
+    """The Huey instance of ``app`` (the current one by default)."""
     return (app or current_app).extensions["huey"]
 
 
@@ -213,12 +215,13 @@ def finish_job(job: Job, result: dict[str, Any]) -> None:
 
 
 def fail_job(job_id: int, error: BaseException) -> None:
+    """Mark the job failed, saying why: a refusal in its own words, anything else by its kind."""
     with transaction():
         lock_row(Job, job_id)
         job = db.session.get(Job, job_id, populate_existing=True)
         if job is None or job.state in ("done", "failed"):
             return
-        message = f"{type(error).__name__}: {error}"[:2000]
+        message = (str(error.message) if isinstance(error, UserError) else f"{type(error).__name__}: {error}")[:2000]
         audit.record("job_failed", job, actor=job.started_by, from_state=job.state, to_state="failed",
                      note=message)
         job.state, job.running_key, job.error, job.updated_at = "failed", None, message, utcnow()
