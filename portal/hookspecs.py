@@ -3,14 +3,14 @@
 A module is any object or Python module with functions decorated by ``portal.hookimpl``.
 Outside modules are found through the entry-point group ``portal.modules``.
 
-The values hooks return (``NavEntry``, ``DashboardCard``, ``LetterKind``, label keys) are
+The values hooks return (``NavEntry``, ``DashboardCard``, ``InboxKind``, ``LetterKind``, label keys) are
 defined here too, so a module needs nothing but this file to speak to the core, and this
 file needs nothing of the portal: it imports pluggy and the standard library only.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +43,39 @@ class DashboardCard:
     endpoint: str
     link_label: str
     count: int | None = None
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    """One thing waiting for someone: what it is, since when (an aware datetime), where to see
+    it, and, when one click settles it, the action's label (``InboxKind.action``) applies to it
+    with ``version`` (the record's, so a changed record is refused rather than overwritten)."""
+
+    item_id: int
+    title: str
+    since: Any
+    url: str
+    detail: str = ""
+    version: int | None = None
+
+
+@dataclass(frozen=True)
+class InboxKind:
+    """What waits for a person in one module, of one kind: how many (``count``, the same
+    number as the module's dashboard card) and the oldest of them (``items``, at most the
+    ``limit`` asked for), with a link to the module's own list of them all. ``action`` is the
+    label of the one-click action the inbox offers on each item (``portal_inbox_act`` does it),
+    or None where deciding needs the item's page."""
+
+    key: str
+    module: str
+    area: Any  # the module as people name it ("Donors"), to filter by
+    label: Any
+    count: int
+    items: Sequence[InboxItem]
+    list_url: str
+    action: Any = None
     order: int = 100
 
 
@@ -133,6 +166,26 @@ def portal_dashboard_cards(user: Any) -> list[DashboardCard]:
 
     A card is a ``DashboardCard`` (above): a title, a line of text, a link and
     optionally a count; keep each to a cheap query.
+    """
+
+
+@hookspec
+def portal_inbox(user: Any, limit: int) -> list[InboxKind]:
+    """Return what awaits ``user`` in this module (``InboxKind``, above): one per kind of work
+    the user's roles give them, with its count and its ``limit`` oldest items.
+
+    The staff inbox lists every module's items in one list, oldest first. Keep each kind to a
+    count and one query of its oldest items (whatever the data: the inbox page's statement
+    count must not grow with it), and let the count be the one the dashboard card shows.
+    """
+
+
+@hookspec(firstresult=True)
+def portal_inbox_act(user: Any, kind: str, item_id: int, version: int | None) -> Any:
+    """Do the one-click action of this module's inbox ``kind`` on item ``item_id`` as ``user``
+    (thank the gift, approve the line …) through the module's own service, and return the
+    message to show; return None for a kind that is not this module's. A refusal raises the
+    service's ``UserError``; an item that no longer exists raises ``werkzeug`` ``NotFound``.
     """
 
 

@@ -54,6 +54,7 @@ IDENTITIES = ("anonymous", "doctor", "other_doctor", "expert", "other_expert", "
 PAGES: dict[str, tuple[Any, ...]] = {
     #                                                          anon   doctor o.doc  expert o.exp  staff  fin.   admin
     "/":                                                      (LOGIN, 200,   200,   200,   200,   200,   200,   200),
+    "/inbox":                                                 (LOGIN, 403,   403,   403,   403,   200,   200,   200),
     "/login":                                                 (200,   HOME,  HOME,  HOME,  HOME,  HOME,  HOME,  HOME),
     "/register":                                              (200,   HOME,  HOME,  HOME,  HOME,  HOME,  HOME,  HOME),
     # Opening a valid link creates an account and signs its owner in: a spent one shows here.
@@ -111,6 +112,8 @@ PAGES: dict[str, tuple[Any, ...]] = {
     "/donors/{donor}":                                        (LOGIN, 403,   403,   403,   403,   200,   403,   200),
     "/donors/{donor}/edit":                                   (LOGIN, 403,   403,   403,   403,   200,   403,   200),
     "/donors/donations":                                      (LOGIN, 403,   403,   403,   403,   200,   403,   200),
+    "/donors/donations.csv":                                  (LOGIN, 403,   403,   403,   403,   200,   403,   200),
+    "/donors/export.xlsx":                                    (LOGIN, 403,   403,   403,   403,   200,   403,   200),
     "/donors/donations/{donation}":                           (LOGIN, 403,   403,   403,   403,   200,   403,   200),
     "/donors/gift-aid":                                       (LOGIN, 403,   403,   403,   403,   200,   403,   200),
     "/donors/imports/new":                                    (LOGIN, 403,   403,   403,   403,   200,   403,   200),

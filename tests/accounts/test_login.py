@@ -101,3 +101,11 @@ def test_the_next_parameter_only_leads_within_the_site(client, make_user):
     client.post("/logout")
     response = client.post("/login?next=/profile", data=credentials)
     assert response.headers["Location"] == "/profile"
+
+
+def test_staff_and_finance_land_on_their_inbox_and_everyone_else_on_the_dashboard(app, make_user):
+    for roles, landing in ((["staff"], "/inbox"), (["finance"], "/inbox"), (["admin"], "/inbox"),
+                           (["doctor"], "/"), (["expert"], "/")):
+        user = make_user(roles=roles)
+        response = app.test_client().post("/login", data={"email": user.email, "password": PASSWORD})
+        assert response.headers["Location"] == landing, roles

@@ -7,6 +7,7 @@ turns into a failure under ``CI=true``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -44,14 +45,15 @@ def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]
 
 @pytest.fixture
 def sign_in(live_server: Any) -> Callable[..., None]:
-    """``sign_in(page, email, password)``: sign in through the login form, land on the dashboard."""
+    """``sign_in(page, email, password)``: sign in through the login form, land on the dashboard
+    (staff and finance: on their inbox)."""
 
     def _sign_in(page: Page, email: str, password: str = "correct horse battery") -> None:
         page.goto(f"{live_server.url}/login")
         page.get_by_label("E-mail address", exact=True).fill(email)
         page.get_by_label("Password", exact=True).fill(password)
         page.get_by_role("button", name="Sign in", exact=True).click()
-        expect(page).to_have_url(f"{live_server.url}/")
+        expect(page).to_have_url(re.compile(rf"^{re.escape(live_server.url)}/(inbox)?$"))
         expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
     return _sign_in
@@ -71,3 +73,19 @@ class ConsoleErrors(list[str]):
 def console_errors() -> ConsoleErrors:
     """``console_errors.watch(page)``; assert ``console_errors == []`` at the end of the test."""
     return ConsoleErrors()
+
+
+@pytest.fixture(scope="session")
+def axe() -> Any:
+    """``axe(page)``: the serious and critical accessibility violations axe-core finds on the
+    page as it is now, as "rule (impact): target, …" lines (empty when there are none)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    engine = Axe()
+
+    def _check(page: Page) -> list[str]:
+        found = engine.run(page).response["violations"]
+        return [f"{v['id']} ({v['impact']}): " + ", ".join(" ".join(n["target"]) for n in v["nodes"])
+                for v in found if v["impact"] in ("serious", "critical")]
+
+    return _check

@@ -312,7 +312,7 @@ def test_donors_index_in_russian(
     page.get_by_label("E-mail address", exact=True).fill(staff_email)
     page.get_by_label("Password", exact=True).fill("correct horse battery")
     page.get_by_role("button", name="Sign in", exact=True).click()
-    expect(page).to_have_url(f"{base}/")
+    expect(page).to_have_url(f"{base}/inbox")  # staff land on their inbox
     expect(page.locator("html")).to_have_attribute("lang", "ru")
     page.locator("nav").get_by_role("link", name=heading, exact=True).click()
     expect(page).to_have_url(f"{base}/donors/")

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from ... import clock
 from ...extensions import db
-from ...hookspecs import DashboardCard, LabelKey, NavEntry, hookimpl
+from ...hookspecs import DashboardCard, InboxKind, LabelKey, NavEntry, hookimpl
 from ...models import Application
 from ...permissions import has_role
 from ...tasks import periodic
@@ -66,6 +66,22 @@ def portal_navigation(user: Any) -> list[NavEntry]:
     if has_role(user, "staff"):
         entries.append(NavEntry(_l("Review applications"), "applications.queue", order=21))
     return entries
+
+
+@hookimpl
+def portal_inbox(user: Any, limit: int) -> list[InboxKind]:
+    if not has_role(user, "staff"):
+        return []
+    from .inbox import inbox_kinds
+
+    return inbox_kinds(limit)
+
+
+@hookimpl
+def portal_inbox_act(user: Any, kind: str, item_id: int, version: int | None) -> Any:
+    from .inbox import REPORTS, act
+
+    return act(user, item_id, version) if kind == REPORTS and has_role(user, "staff") else None
 
 
 @hookimpl

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import aliased, contains_eager, selectinload
 from werkzeug.datastructures import FileStorage
 
@@ -322,15 +322,18 @@ def return_report(application: Application, comment: str, *, by: User) -> None:
                link=external_url("applications.report", application_id=application.id))
 
 
-def overdue_reports(today: dt.date) -> list[Application]:
-    """Approved applications whose conference ended over two weeks ago with no report in."""
+def overdue_reports_query(today: dt.date) -> Select[Any]:
+    """Approved applications whose conference ended over two weeks ago with no report in (the
+    conference joined)."""
     cutoff = today - dt.timedelta(days=REPORT_GRACE_DAYS)
     no_report_in = ~Application.report.has(ConferenceReport.status.in_(("submitted", "accepted")))
-    return list(db.session.scalars(
-        select(Application).join(Application.conference)
-        .where(Application.status == "approved", Conference.end_date < cutoff, no_report_in)
-        .order_by(Application.id)
-    ))
+    return (select(Application).join(Application.conference)
+            .where(Application.status == "approved", Conference.end_date < cutoff, no_report_in))
+
+
+def overdue_reports(today: dt.date) -> list[Application]:
+    """``overdue_reports_query``'s applications, in the order they were made."""
+    return list(db.session.scalars(overdue_reports_query(today).order_by(Application.id)))
 
 
 @transaction

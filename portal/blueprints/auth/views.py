@@ -10,8 +10,9 @@ from wtforms import SelectChoice
 
 from ... import accounts, audit
 from ...extensions import current_language, db, limiter
+from ...inbox import INBOX_ROLES
 from ...models import Clinic
-from ...permissions import ANONYMOUS, PUBLIC, SIGNED_IN, allow
+from ...permissions import ANONYMOUS, PUBLIC, SIGNED_IN, allow, has_role
 from ...responses import current_actor, form_page, safe_next
 from . import services
 from .forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, ProfileForm, RegisterForm, ResetPasswordForm
@@ -71,7 +72,9 @@ def login() -> Response | tuple[str, int] | str:
         else:
             login_user(user, remember=form.remember.data)
             session.pop("lang", None)  # the account's own language takes over
-            return redirect(safe_next(request.args.get("next")), code=303)
+            # Staff and finance land on their inbox: what waits for them.
+            landing = "core.inbox" if has_role(user, *INBOX_ROLES) else "core.dashboard"
+            return redirect(safe_next(request.args.get("next"), landing), code=303)
     return form_page("auth/login.html", form)
 
 

@@ -5,11 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from werkzeug.exceptions import NotFound
 
+from ...conferences import confirm_conference
 from ...extensions import db
-from ...hookspecs import DashboardCard, LabelKey, NavEntry, hookimpl
+from ...hookspecs import DashboardCard, InboxItem, InboxKind, LabelKey, NavEntry, hookimpl
+from ...inbox import INBOX_ROLES
 from ...letters import letter_kind
 from ...models import Conference, Letter
 from ...permissions import has_role, is_staff
@@ -22,6 +27,8 @@ def portal_navigation(user: Any) -> list[NavEntry]:
         return []
     entries = [NavEntry(_l("Dashboard"), "core.dashboard", order=0),
                NavEntry(_l("Conferences"), "catalogue.conferences", order=60)]
+    if has_role(user, *INBOX_ROLES):
+        entries.append(NavEntry(_l("Inbox"), "core.inbox", order=1))
     if is_staff(user):
         entries.append(NavEntry(_l("Clinics"), "catalogue.clinics", order=70))
     if has_role(user, "admin"):
@@ -39,11 +46,44 @@ def portal_dashboard_cards(user: Any) -> list[DashboardCard]:
             _l("Letters for the consulate are made from your passport details. Add them before you need a letter."),
             "auth.profile", _l("Edit profile"), order=1))
     if is_staff(user):
-        waiting = db.session.scalar(select(func.count()).select_from(Conference).where(Conference.confirmed.is_(False)))
+        waiting = proposals_waiting()
         cards.append(DashboardCard(
             _l("Proposed conferences"), _l("Conferences proposed by doctors wait for your confirmation."),
             "catalogue.conferences", _l("Review the catalogue"), count=waiting, order=60))
     return cards
+
+
+PROPOSALS = "catalogue.proposals"
+
+
+def proposals_waiting() -> int:
+    """Conferences doctors proposed that staff have not confirmed yet."""
+    return db.session.scalar(select(func.count()).select_from(Conference).where(Conference.confirmed.is_(False))) or 0
+
+
+@hookimpl
+def portal_inbox(user: Any, limit: int) -> list[InboxKind]:
+    if not is_staff(user):
+        return []
+    oldest = db.session.scalars(select(Conference).where(Conference.confirmed.is_(False))
+                                .order_by(Conference.created_at, Conference.id).limit(limit)).all()
+    return [InboxKind(
+        PROPOSALS, "catalogue", _l("Conferences"), _l("Proposed conferences to confirm"), proposals_waiting(),
+        [InboxItem(c.id, c.name, c.created_at, url_for("catalogue.edit_conference", conference_id=c.id),
+                   detail=f"{c.city}, {c.start_date.isoformat()}") for c in oldest],
+        url_for("catalogue.conferences"), action=_l("Confirm"), order=60)]
+
+
+@hookimpl
+def portal_inbox_act(user: Any, kind: str, item_id: int, version: int | None) -> Any:
+    if kind != PROPOSALS or not is_staff(user):
+        return None
+    conference = db.session.get(Conference, item_id)
+    if conference is None:
+        raise NotFound
+    if not confirm_conference(conference, by=user):
+        return _("Conference “%(name)s” was confirmed already.", name=conference.name)
+    return _("Conference “%(name)s” confirmed.", name=conference.name)
 
 
 @hookimpl

@@ -1,14 +1,16 @@
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, session
+from flask import Blueprint, abort, flash, redirect, render_template, request, session
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from ...extensions import SUPPORTED_LANGUAGES, db
+from ... import inbox as inbox_service
+from ...errors import UserError
+from ...extensions import SUPPORTED_LANGUAGES, db, htmx
 from ...modules import dashboard_cards_for
 from ...page_cache import cached_page
 from ...permissions import PUBLIC, SIGNED_IN, allow
-from ...responses import safe_next
+from ...responses import INVALID, current_actor, safe_next
 
 bp = Blueprint("core", __name__, template_folder="templates")
 
@@ -18,6 +20,44 @@ bp = Blueprint("core", __name__, template_folder="templates")
 @cached_page
 def dashboard() -> str:
     return render_template("core/dashboard.html", cards=dashboard_cards_for(current_user))
+
+
+@bp.get("/inbox")
+@allow(*inbox_service.INBOX_ROLES)
+@cached_page
+def inbox() -> str:
+    """Everything that waits for the signed-in person, oldest first; filter by kind or module."""
+    kinds = inbox_service.inbox_kinds(current_user)
+    kind = request.args.get("kind") or None
+    module = request.args.get("module") or None
+    if kind and kind not in {k.key for k in kinds} or module and module not in {k.module for k in kinds}:
+        kind = module = None  # a filter this person has nothing of: everything
+    shown = [k for k in kinds if (not kind or k.key == kind) and (not module or k.module == module)]
+    entries = inbox_service.inbox_entries(shown)
+    template = "core/_inbox_list.html" if htmx.target == "inbox-list" else "core/inbox.html"
+    return render_template(template, kinds=kinds, shown=shown, entries=entries, kind=kind, module=module,
+                           modules=sorted({k.module: k.area for k in kinds}.items()),
+                           total=sum(k.count for k in kinds), waiting_for=inbox_service.waiting_for)
+
+
+@bp.post("/inbox/<kind>/<int:item_id>")
+@allow(*inbox_service.INBOX_ROLES)
+def inbox_act(kind: str, item_id: int) -> Response | tuple[str, int] | str:
+    """An inbox item's one-click action: its row answers (htmx), or back to the inbox."""
+    back = safe_next(request.form.get("next"), "core.inbox")
+    try:
+        message = inbox_service.act(current_actor(), kind, item_id, request.form.get("version", type=int))
+    except UserError as error:
+        if not htmx:
+            flash(str(error.message), "error")
+            return redirect(back, code=303)
+        return render_template("core/_inbox_done.html", message=str(error.message), error=True), INVALID
+    if message is None:
+        abort(404)
+    if not htmx:
+        flash(str(message), "success")
+        return redirect(back, code=303)
+    return render_template("core/_inbox_done.html", message=str(message), error=False)
 
 
 @bp.post("/language")

@@ -11,7 +11,7 @@ from typing import Any
 from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 
-from ...hookspecs import DashboardCard, LabelKey, NavEntry, hookimpl
+from ...hookspecs import DashboardCard, InboxKind, LabelKey, NavEntry, hookimpl
 from ...permissions import has_role
 from . import permissions
 from .permissions import ROLES
@@ -54,10 +54,28 @@ def portal_navigation(user: Any) -> list[NavEntry]:
 def portal_dashboard_cards(user: Any) -> list[DashboardCard]:
     if not has_role(user, *ROLES):
         return []
-    from .services import THANKS_WITHIN_DAYS, overdue_count
+    from .services import THANKS_WITHIN_DAYS, waiting_counts
 
+    pending, overdue = waiting_counts()
     return [DashboardCard(
         _l("Donations awaiting thanks"),
-        _l("Gifts received more than %(days)d days ago and not yet acknowledged.", days=THANKS_WITHIN_DAYS),
-        "donors.donations", _l("Thank donors"), count=overdue_count(), order=50,
+        _l("Gifts not yet acknowledged (%(overdue)d received more than %(days)d days ago).",
+           overdue=overdue, days=THANKS_WITHIN_DAYS),
+        "donors.donations", _l("Thank donors"), count=pending, order=50,
     )]
+
+
+@hookimpl
+def portal_inbox(user: Any, limit: int) -> list[InboxKind]:
+    if not has_role(user, *ROLES):
+        return []
+    from .inbox import inbox_kinds
+
+    return inbox_kinds(limit)
+
+
+@hookimpl
+def portal_inbox_act(user: Any, kind: str, item_id: int, version: int | None) -> Any:
+    from .inbox import TO_THANK, act
+
+    return act(user, item_id) if kind == TO_THANK and has_role(user, *ROLES) else None

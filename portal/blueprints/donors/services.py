@@ -19,7 +19,7 @@ from flask import current_app
 from flask_babel import format_date
 from flask_babel import gettext as _
 from pypdf import PdfWriter
-from sqlalchemy import CursorResult, distinct, func, inspect, select, update
+from sqlalchemy import CursorResult, Select, case, distinct, func, inspect, select, update
 from sqlalchemy.orm import selectinload, undefer
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -148,6 +148,77 @@ def change_donation(donation: Donation, values: dict[str, Any], *, by: User) -> 
                  details={"amount": donation.amount, "currency": donation.currency})
 
 
+def donations_query(status: str, q: str) -> Select[Any]:
+    """The donations list's gifts: ``status`` pending, acknowledged or anything else for all;
+    ``q`` searches the donor's name, the reference and the campaign. Newest first."""
+    query = select(Donation).join(Donor)
+    if status == "pending":
+        query = query.where(Donation.acknowledgement_id.is_(None))
+    elif status == "acknowledged":
+        query = query.where(Donation.acknowledgement_id.is_not(None))
+    if q:
+        query = query.where(matches_any([Donor.search_name, Donation.reference, Donation.campaign], q))
+    return query.order_by(Donation.received_on.desc(), Donation.id.desc())
+
+
+def _name(kind: str, title: str | None, first: str | None, last: str | None, organisation: str | None) -> str:
+    """``Donor.display_name`` from the columns, for exports read straight from a query."""
+    if kind == "organisation":
+        return organisation or ""
+    return " ".join(part for part in (title, first, last) if part)
+
+
+DONATION_COLUMNS = ["gift", "received_on", "donor", "donor_id", "amount", "currency", "method", "restricted",
+                    "campaign", "reference", "thanked_by_letter"]
+
+
+def donation_rows(status: str, q: str) -> Iterator[list[Any]]:
+    """The list's gifts as export rows (plain values, streamed from a server-side cursor), then
+    a total row per currency."""
+    gifts = donations_query(status, q).subquery()
+    letters = (select(gifts.c.id, gifts.c.received_on, Donor.kind, Donor.title, Donor.first_name, Donor.last_name,
+                      Donor.organisation_name, gifts.c.donor_id, gifts.c.amount, gifts.c.currency, gifts.c.method,
+                      gifts.c.restricted, gifts.c.campaign, gifts.c.reference, Letter.reference)
+               .select_from(gifts).join(Donor, Donor.id == gifts.c.donor_id)
+               .outerjoin(Acknowledgement, Acknowledgement.id == gifts.c.acknowledgement_id)
+               .outerjoin(Letter, Letter.id == Acknowledgement.letter_id)
+               .order_by(gifts.c.received_on.desc(), gifts.c.id.desc()))
+    totals: dict[str, int] = {}
+    rows = db.session.connection().execution_options(stream_results=True).execute(letters)
+    for batch in rows.partitions(1000):
+        for (gift_id, received_on, kind, title, first, last, org_name, donor_id, amount, currency, method,
+             restricted, campaign, reference, letter) in batch:
+            totals[currency] = totals.get(currency, 0) + amount
+            yield [gift_id, received_on.isoformat(), _name(kind, title, first, last, org_name), donor_id,
+                   from_minor(amount, currency), currency, method, "yes" if restricted else "no", campaign or "",
+                   reference or "", letter or ""]
+    for currency, total in sorted(totals.items()):
+        yield ["total", "", "", "", from_minor(total, currency), currency]
+
+
+DONOR_COLUMNS = ["donor", "kind", "name", "organisation", "email", "house", "address", "postcode", "country",
+                 "language", "contact_preference", "gifts"]
+
+
+def donor_rows(q: str) -> Iterator[list[Any]]:
+    """Every donor the search finds (all without one) as export rows: contact details and how
+    many gifts, never the notes; streamed."""
+    gifts = (select(Donation.donor_id, func.count().label("gifts")).group_by(Donation.donor_id).subquery())
+    query = (select(Donor.id, Donor.kind, Donor.title, Donor.first_name, Donor.last_name, Donor.organisation_name,
+                    Donor.email, Donor.house, Donor.address, Donor.postcode, Donor.country, Donor.language,
+                    Donor.contact_preference, func.coalesce(gifts.c.gifts, 0))
+             .outerjoin(gifts, gifts.c.donor_id == Donor.id).order_by(Donor.search_name, Donor.id))
+    if q:
+        query = query.where(matches_any([Donor.search_name, Donor.email, Donor.postcode], q))
+    rows = db.session.connection().execution_options(stream_results=True).execute(query)
+    for batch in rows.partitions(1000):
+        for (donor_id, kind, title, first, last, org_name, email, house, address, postcode, country, language,
+             preference, count) in batch:
+            yield [donor_id, kind, _name("individual", title, first, last, None) if kind != "organisation" else "",
+                   org_name or "", email or "", house or "", (address or "").replace("\n", ", "), postcode or "",
+                   country, language, preference, count]
+
+
 def search_donors(text: str, limit: int = 50) -> list[Donor]:
     """Donors whose name, e-mail or postcode matches ``text``, by name, at most ``limit`` of them."""
     query = select(Donor).options(selectinload(Donor.declarations)).order_by(Donor.search_name, Donor.id).limit(limit)
@@ -191,6 +262,16 @@ def pending_count() -> int:
     """Gifts awaiting thanks."""
     return db.session.scalar(select(func.count()).select_from(Donation).where(
         Donation.acknowledgement_id.is_(None))) or 0
+
+
+def waiting_counts(today: dt.date | None = None) -> tuple[int, int]:
+    """Gifts awaiting thanks, and how many of them for more than THANKS_WITHIN_DAYS days: one
+    statement."""
+    cutoff = (today or clock.today()) - dt.timedelta(days=THANKS_WITHIN_DAYS)
+    pending, overdue = db.session.execute(
+        select(func.count(), func.count(case((Donation.received_on < cutoff, 1))))
+        .where(Donation.acknowledgement_id.is_(None))).one()
+    return pending or 0, overdue or 0
 
 
 def overdue_count(today: dt.date | None = None) -> int:

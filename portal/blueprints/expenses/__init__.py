@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 
 from ... import clock
 from ...extensions import db
-from ...hookspecs import DashboardCard, LabelKey, NavEntry, hookimpl
-from ...models import ExpenseClaim, ExpenseLine
+from ...hookspecs import DashboardCard, InboxKind, LabelKey, NavEntry, hookimpl
+from ...models import ExpenseClaim
 from ...permissions import has_role
 from . import permissions
 
@@ -52,14 +52,25 @@ def portal_navigation(user: Any) -> list[NavEntry]:
     return entries
 
 
-def _count_lines(status: str) -> int:
-    return db.session.scalar(select(func.count()).select_from(ExpenseLine).where(ExpenseLine.status == status)) or 0
+@hookimpl
+def portal_inbox(user: Any, limit: int) -> list[InboxKind]:
+    from .inbox import inbox_kinds
+
+    return inbox_kinds(user, limit)
+
+
+@hookimpl
+def portal_inbox_act(user: Any, kind: str, item_id: int, version: int | None) -> Any:
+    from .inbox import TO_DECIDE, act
+
+    return act(user, item_id, version) if kind == TO_DECIDE and has_role(user, "staff") else None
 
 
 @hookimpl
 def portal_dashboard_cards(user: Any) -> list[DashboardCard]:
     from ...money import format_minor
     from .budget import budget_left
+    from .inbox import count_lines
 
     cards = []
     if has_role(user, "doctor", "expert"):
@@ -69,11 +80,11 @@ def portal_dashboard_cards(user: Any) -> list[DashboardCard]:
                                    "expenses.index", _l("My expenses"), count=mine, order=30))
     if has_role(user, "staff"):
         cards.append(DashboardCard(_l("Claims awaiting approval"), _l("Expense lines waiting for a decision."),
-                                   "expenses.queue", _l("Open the claims queue"), count=_count_lines("submitted"),
+                                   "expenses.queue", _l("Open the claims queue"), count=count_lines("submitted"),
                                    order=31))
     if has_role(user, "finance"):
         cards.append(DashboardCard(_l("Ready to pay"), _l("Approved expense lines waiting for payment."),
-                                   "expenses.payments", _l("Record payments"), count=_count_lines("approved"),
+                                   "expenses.payments", _l("Record payments"), count=count_lines("approved"),
                                    order=32))
     if has_role(user, "staff", "finance"):
         remaining = budget_left(clock.today().year)

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from ... import clock
 from ...extensions import db
-from ...hookspecs import DashboardCard, LabelKey, NavEntry, hookimpl
+from ...hookspecs import DashboardCard, InboxKind, LabelKey, NavEntry, hookimpl
 from ...models import ExpertVisit
 from ...permissions import has_role
 from . import permissions
@@ -53,6 +53,22 @@ def portal_navigation(user: Any) -> list[NavEntry]:
     if has_role(user, "expert"):
         return [NavEntry(_l("My visits"), "expert_visits.index", order=40)]
     return []
+
+
+@hookimpl
+def portal_inbox(user: Any, limit: int) -> list[InboxKind]:
+    if not has_role(user, "staff"):
+        return []
+    from .inbox import inbox_kinds
+
+    return inbox_kinds(limit)
+
+
+@hookimpl
+def portal_inbox_act(user: Any, kind: str, item_id: int, version: int | None) -> Any:
+    from .inbox import TO_CONFIRM, act
+
+    return act(user, item_id, version) if kind == TO_CONFIRM and has_role(user, "staff") else None
 
 
 @hookimpl

@@ -1,0 +1,71 @@
+"""What the applications module puts in the staff inbox: applications to decide, reports to
+accept (in one click) and reports overdue."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager, joinedload
+from werkzeug.exceptions import NotFound
+
+from ... import clock
+from ...extensions import db
+from ...hookspecs import InboxItem, InboxKind
+from ...models import Application, Conference, ConferenceReport
+from . import services
+
+TO_DECIDE, REPORTS, OVERDUE = "applications.to_decide", "applications.reports", "applications.overdue_reports"
+
+
+def _item(application: Application, since: Any, detail: str = "") -> InboxItem:
+    return InboxItem(application.id, f"{application.doctor.name}: {application.conference.name}", since,
+                     url_for("applications.detail", application_id=application.id), detail=detail,
+                     version=application.version)
+
+
+def reports_waiting() -> int:
+    """Post-conference reports sent in and waiting for staff to accept or return them."""
+    return db.session.scalar(select(func.count()).select_from(ConferenceReport)
+                             .where(ConferenceReport.status == "submitted")) or 0
+
+
+def inbox_kinds(limit: int) -> list[InboxKind]:
+    loads = (joinedload(Application.beneficiary), joinedload(Application.conference))
+    waiting = db.session.scalars(select(Application).where(Application.status == "submitted").options(*loads)
+                                 .order_by(Application.submitted_at, Application.id).limit(limit)).all()
+    reports = db.session.scalars(
+        select(Application).join(Application.report).where(ConferenceReport.status == "submitted")
+        .options(contains_eager(Application.report), *loads)
+        .order_by(ConferenceReport.submitted_at, Application.id).limit(limit)).all()
+    overdue_query = services.overdue_reports_query(clock.today())
+    overdue = db.session.scalars(overdue_query.options(contains_eager(Application.conference),
+                                                       joinedload(Application.beneficiary))
+                                 .order_by(Conference.end_date, Application.id).limit(limit)).all()
+    overdue_count = db.session.scalar(select(func.count()).select_from(overdue_query.subquery())) or 0
+    grace = dt.timedelta(days=services.REPORT_GRACE_DAYS)
+    return [
+        InboxKind(TO_DECIDE, "applications", _l("Applications"), _l("Applications to decide"),
+                  services.count_waiting(), [_item(a, a.submitted_at or a.created_at) for a in waiting],
+                  url_for("applications.queue"), order=21),
+        InboxKind(REPORTS, "applications", _l("Applications"), _l("Reports to accept"), reports_waiting(),
+                  [_item(a, a.report.submitted_at) for a in reports if a.report is not None],
+                  url_for("applications.queue", status="approved"), action=_l("Accept"), order=22),
+        InboxKind(OVERDUE, "applications", _l("Applications"), _l("Reports overdue"), overdue_count,
+                  [_item(a, a.conference.end_date + grace, _("Conference ended on %(date)s",
+                                                             date=a.conference.end_date.isoformat()))
+                   for a in overdue],
+                  url_for("applications.queue", status="approved"), order=23),
+    ]
+
+
+def act(user: Any, item_id: int, version: int | None) -> str:
+    application = db.session.get(Application, item_id)
+    if application is None:
+        raise NotFound
+    services.accept_report(application, by=user, version=version)
+    return _("Report accepted: %(what)s.", what=f"{application.doctor.name}: {application.conference.name}")

@@ -1,0 +1,54 @@
+"""What the expert-visits module puts in the staff inbox: planned visits to confirm (in one
+click) and visits that have ended whose outcomes nobody has recorded."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy.orm import joinedload
+from werkzeug.exceptions import NotFound
+
+from ... import clock
+from ...extensions import db
+from ...hookspecs import InboxItem, InboxKind
+from ...models import ExpertVisit
+from . import services
+
+TO_CONFIRM, OUTCOMES = "expert_visits.to_confirm", "expert_visits.outcomes"
+
+
+def _outcomes_due() -> ColumnElement[bool]:
+    return and_(ExpertVisit.status.in_(("confirmed", "completed")), ExpertVisit.departure_on < clock.today(),
+                ExpertVisit.patients_consulted.is_(None), ExpertVisit.doctors_trained.is_(None),
+                ExpertVisit.operations_performed.is_(None), ExpertVisit.outcome_notes.is_(None))
+
+
+def _kind(key: str, label: Any, where: ColumnElement[bool], since: Any, limit: int, **extra: Any) -> InboxKind:
+    visits = db.session.scalars(select(ExpertVisit).where(where)
+                                .options(joinedload(ExpertVisit.beneficiary), joinedload(ExpertVisit.host_clinic))
+                                .order_by(since, ExpertVisit.id).limit(limit)).all()
+    count = db.session.scalar(select(func.count()).select_from(ExpertVisit).where(where)) or 0
+    return InboxKind(key, "expert_visits", _l("Expert visits"), label, count,
+                     [InboxItem(v.id, v.display_name, getattr(v, since.key),
+                                url_for("expert_visits.detail", visit_id=v.id), version=v.version) for v in visits],
+                     url_for("expert_visits.index"), **extra)
+
+
+def inbox_kinds(limit: int) -> list[InboxKind]:
+    return [
+        _kind(TO_CONFIRM, _l("Expert visits to confirm"), ExpertVisit.status == "planned", ExpertVisit.created_at,
+              limit, action=_l("Confirm"), order=40),
+        _kind(OUTCOMES, _l("Visit outcomes to record"), _outcomes_due(), ExpertVisit.departure_on, limit, order=41),
+    ]
+
+
+def act(user: Any, item_id: int, version: int | None) -> str:
+    visit = db.session.get(ExpertVisit, item_id)
+    if visit is None:
+        raise NotFound
+    services.move(visit, "confirm", by=user, version=version)
+    return _("Visit confirmed: %(visit)s.", visit=visit.display_name)
