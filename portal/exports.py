@@ -18,7 +18,7 @@ import csv
 import io
 import re
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from flask import Response, stream_with_context
@@ -62,20 +62,22 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BATCH = 1000
 
 
-def _csv_chunks(header: list[str], rows: Iterable[Iterable[Any]]) -> Iterator[str]:
+def csv_chunks(header: Sequence[str], rows: Iterable[Iterable[Any]], batch: int = BATCH,
+               **options: Any) -> Iterator[str]:
+    """``header`` and ``rows`` as CSV text, ``batch`` rows a piece (``options``: ``csv.writer``'s)."""
     out = io.StringIO()
-    writer = SafeCsvWriter(out)
+    writer = SafeCsvWriter(out, **options)
     writer.writerow(header)
     for n, row in enumerate(rows, start=1):
         writer.writerow(row)
-        if n % BATCH == 0:
+        if n % batch == 0:
             yield out.getvalue()
             out.seek(0)
             out.truncate()
     yield out.getvalue()
 
 
-def _xlsx_file(header: list[str], rows: Iterable[Iterable[Any]], title: str) -> Any:
+def _xlsx_file(header: Sequence[str], rows: Iterable[Iterable[Any]], title: str) -> Any:
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
@@ -89,10 +91,10 @@ def _xlsx_file(header: list[str], rows: Iterable[Iterable[Any]], title: str) -> 
     return stored
 
 
-def spreadsheet(fmt: str, name: str, header: list[str], rows: Iterable[Iterable[Any]]) -> Response:
+def spreadsheet(fmt: str, name: str, header: Sequence[str], rows: Iterable[Iterable[Any]]) -> Response:
     """The rows as ``<name>.csv`` or ``<name>.xlsx`` (``fmt``), every cell neutralised."""
     disposition = {"Content-Disposition": f"attachment; filename={name}.{fmt}"}
     if fmt == "xlsx":
         stored = _xlsx_file(header, rows, name)
         return Response(FileWrapper(stored, 64 * 1024), mimetype=XLSX, headers=disposition, direct_passthrough=True)
-    return Response(stream_with_context(_csv_chunks(header, rows)), mimetype="text/csv", headers=disposition)
+    return Response(stream_with_context(csv_chunks(header, rows)), mimetype="text/csv", headers=disposition)

@@ -4,9 +4,13 @@ count past a thousand says "more than"; a forged or stale cursor gives a page, n
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import re
 
+import pytest
+from openpyxl import load_workbook
 from sqlalchemy import insert, select
 
 from portal.extensions import db
@@ -86,3 +90,29 @@ def test_counts_stop_at_the_cap_and_forged_cursors_give_a_page(client, login, ma
     for forged in ("after=999999999", "before=-1", "after=abc", "after=1e9", "page=-3", "page=99999"):
         response = client.get(f"/applications/review?status=all&{forged}")
         assert response.status_code == 200, forged
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_the_queue_downloads_with_its_filters_and_order(client, login, staff, make_application, make_conference,
+                                                        fmt):
+    vienna = make_conference(name="Vienna Haematology")
+    first = make_application(conference=vienna, submitted_at=dt.datetime(2026, 1, 2, tzinfo=dt.UTC))
+    second = make_application(conference=vienna, submitted_at=dt.datetime(2026, 1, 3, tzinfo=dt.UTC))
+    make_application(submitted_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))  # another conference
+    make_application(conference=vienna, status="declined")
+    make_application(conference=vienna, status="draft")
+    login(staff)
+    response = client.get(f"/applications/review.{fmt}?status=submitted&sort=newest&conference_id={vienna.id}")
+    data = response.get_data()
+    response.close()
+    if fmt == "csv":
+        rows = list(csv.reader(io.StringIO(data.decode())))
+    else:
+        book = load_workbook(io.BytesIO(data), read_only=True)
+        rows = [[str(c) if c is not None else "" for c in row] for row in book.active.iter_rows(values_only=True)]
+        book.close()
+    assert rows[0][:3] == ["application", "status", "doctor"]
+    assert [row[0] for row in rows[1:]] == [str(second.id), str(first.id), "total"]
+    assert rows[-1][:2] == ["total", "2"] and rows[1][5] == "Vienna Haematology"
+    page = client.get(f"/applications/review?status=submitted&conference_id={vienna.id}").get_data(as_text=True)
+    assert f'href="/applications/review.xlsx?status=submitted&amp;conference_id={vienna.id}"' in page

@@ -16,6 +16,7 @@ from wtforms import SelectChoice
 from ... import audit, clock, permissions, storage
 from ...duties import is_beneficiary
 from ...errors import Invalid, UserError
+from ...exports import spreadsheet
 from ...extensions import db, htmx
 from ...models import BUDGET_CATEGORIES, Application, ApplicationDocument, Conference
 from ...models.types import utcnow
@@ -507,6 +508,14 @@ def queue() -> str:
         states=QUEUE_STATES, state_labels=STATE_LABELS, sorts=services.QUEUE_SORTS,
         decision_forms=decision_forms,
     )
+
+
+@bp.get("/review.<any(csv, xlsx):fmt>")
+@allow("staff")
+def export_queue(fmt: str) -> Response:
+    """The review queue's applications with its filters and order, and how many."""
+    return spreadsheet(fmt, f"applications-{clock.today().isoformat()}", services.QUEUE_COLUMNS,
+                       services.queue_rows(_queue_filters()))
 
 
 # Post-conference report -----------------------------------------------------------------

@@ -26,7 +26,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from ... import audit, clock
 from ...duties import ensure_not_beneficiary
 from ...errors import UserError
-from ...exports import SafeCsvWriter
+from ...exports import csv_chunks
 from ...extensions import begin_writing, db, lock_for_update, lock_row
 from ...letters import PdfPool, issue_many, organisation
 from ...mail import queue_mail
@@ -614,13 +614,4 @@ def hmrc_rows(donations: Iterable[Donation]) -> Iterator[list[str]]:
 def hmrc_csv(donations: Iterable[Donation], batch: int = 1000) -> Iterator[str]:
     """The Gift Aid schedule as CSV for HMRC: the ``HMRC_COLUMNS`` header, then a row per gift,
     in pieces of ``batch`` rows (streamed: memory stays flat whatever the period)."""
-    out = io.StringIO()
-    writer = SafeCsvWriter(out, lineterminator="\r\n")
-    writer.writerow(HMRC_COLUMNS)
-    for number, row in enumerate(hmrc_rows(donations), start=1):
-        writer.writerow(row)
-        if number % batch == 0:
-            yield out.getvalue()
-            out.seek(0)
-            out.truncate()
-    yield out.getvalue()
+    return csv_chunks(HMRC_COLUMNS, hmrc_rows(donations), batch, lineterminator="\r\n")

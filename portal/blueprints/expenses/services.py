@@ -555,6 +555,26 @@ def ready_to_pay(page: int = 1) -> tuple[Any, list[dict[str, Any]]]:
     return payees, list(groups.values())
 
 
+PAYMENT_COLUMNS = ["payment", "paid_on", "payee", "method", "reference", "amount_gbp", "lines"]
+
+
+def payment_rows() -> Iterator[list[Any]]:
+    """Every payment, newest first, as export rows (streamed), then their total."""
+    lines = (select(ExpenseLine.payment_id, func.count().label("lines")).where(ExpenseLine.payment_id.is_not(None))
+             .group_by(ExpenseLine.payment_id).subquery())
+    query = (select(Payment.id, Payment.paid_on, User.name, Payment.method, Payment.reference, Payment.amount_gbp,
+                    func.coalesce(lines.c.lines, 0))
+             .select_from(Payment).outerjoin(User, User.id == Payment.payee_id)
+             .outerjoin(lines, lines.c.payment_id == Payment.id).order_by(Payment.paid_on.desc(), Payment.id.desc()))
+    base, total = base_currency(), 0
+    rows = db.session.connection().execution_options(stream_results=True).execute(query)
+    for batch in rows.partitions(CSV_BATCH):
+        for payment_id, paid_on, payee, method, reference, amount, count in batch:
+            total += amount
+            yield [payment_id, paid_on.isoformat(), payee or "", method, reference, from_minor(amount, base), count]
+    yield ["total", "", "", "", "", from_minor(total, base)]
+
+
 def recent_payments(limit: int = 20) -> list[Payment]:
     """The latest payments, newest first."""
     return list(db.session.scalars(select(Payment).options(joinedload(Payment.payee).lazyload(User.role_rows))

@@ -16,6 +16,7 @@ from wtforms import SelectChoice
 
 from ... import clock, storage
 from ...errors import UserError
+from ...exports import spreadsheet
 from ...extensions import db, htmx
 from ...forms import VersionedForm
 from ...labels import budget_category_label
@@ -309,6 +310,14 @@ def export() -> Response:
 
 
 # Payments ----------------------------------------------------------------------------------
+
+@bp.get("/payments.<any(csv, xlsx):fmt>")
+@allow("finance")
+def export_payments(fmt: str) -> Response:
+    """Every payment made, and their total."""
+    return spreadsheet(fmt, f"payments-{clock.today().isoformat()}", services.PAYMENT_COLUMNS,
+                       services.payment_rows())
+
 
 def _ready_to_pay(posted: PaymentForm | None = None, group_key: int | None = None) -> dict[str, Any]:
     """This page of payees (``?page=``): their approved lines grouped by claimant, each group

@@ -4,9 +4,11 @@ cancelled too). Each change is one transaction with its audit entry and its e-ma
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from ... import audit
 from ...accounts import invite
@@ -200,3 +202,25 @@ def record_outcomes(visit: ExpertVisit, values: dict[str, Any], *, by: User) -> 
 def clinic_choices() -> list[Clinic]:
     """The clinics a visit can be hosted by, by name."""
     return list(db.session.scalars(db.select(Clinic).order_by(Clinic.name)))
+
+
+VISIT_COLUMNS = ["visit", "status", "expert", "clinic", "city", "arrival", "departure", "patients_consulted",
+                 "doctors_trained", "operations_performed"]
+
+
+def visit_rows() -> Iterator[list[Any]]:
+    """Every expert visit, latest first, as export rows (streamed), then the outcomes' totals."""
+    query = (select(ExpertVisit.id, ExpertVisit.status, User.name, Clinic.name, Clinic.city, ExpertVisit.arrival_on,
+                    ExpertVisit.departure_on, ExpertVisit.patients_consulted, ExpertVisit.doctors_trained,
+                    ExpertVisit.operations_performed)
+             .select_from(ExpertVisit).join(Clinic, Clinic.id == ExpertVisit.host_clinic_id)
+             .outerjoin(User, User.id == ExpertVisit.beneficiary_id)
+             .order_by(ExpertVisit.arrival_on.desc(), ExpertVisit.id.desc()))
+    totals = [0, 0, 0]
+    rows = db.session.connection().execution_options(stream_results=True).execute(query)
+    for batch in rows.partitions(1000):
+        for visit_id, status, expert, clinic, city, arrival, departure, *outcomes in batch:
+            totals = [total + (value or 0) for total, value in zip(totals, outcomes, strict=True)]
+            yield [visit_id, status, expert or "", clinic, city, arrival.isoformat(), departure.isoformat(),
+                   *("" if value is None else value for value in outcomes)]
+    yield ["total", "", "", "", "", "", "", *totals]

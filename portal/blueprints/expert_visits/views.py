@@ -14,8 +14,9 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import SelectChoice
 
-from ... import audit
+from ... import audit, clock
 from ...duties import is_beneficiary
+from ...exports import spreadsheet
 from ...extensions import db, htmx
 from ...models import ExpertVisit, User, UserRole, VisitActivity
 from ...page_cache import cached_page
@@ -50,6 +51,14 @@ def index() -> str:
     if not is_staff(current_user):
         query = query.where(ExpertVisit.beneficiary_id == current_user.id)
     return render_template("expert_visits/index.html", visits=db.session.scalars(query.limit(200)).all())
+
+
+@bp.get("/visits.<any(csv, xlsx):fmt>")
+@allow("staff")
+def export(fmt: str) -> Response:
+    """Every visit with its outcomes, and their totals."""
+    return spreadsheet(fmt, f"expert-visits-{clock.today().isoformat()}", services.VISIT_COLUMNS,
+                       services.visit_rows())
 
 
 def _visit_form(visit: ExpertVisit | None) -> VisitForm:
