@@ -47,6 +47,8 @@ class Defaults:
     # Other host names the portal answers to (an alias behind the proxy, say).
     ALLOWED_HOSTS: list[str] = []
     BASE_CURRENCY = "GBP"
+    # The month the charity's budget year begins: 1 for the calendar year, 4 for April to March.
+    FINANCIAL_YEAR_START_MONTH = 1
     # Processes that render letters in a batch (donor thanks): one per core by default.
     LETTER_WORKERS = os.cpu_count() or 1
 

@@ -48,7 +48,9 @@ def test_claim_review_pay_and_budget(
     doctor = make_user(roles=["doctor"], name="Irina Sokolova")
     staff = make_user(roles=["staff"], name="Sam Reviewer")
     finance = make_user(roles=["finance"], name="Fiona Ledger")
-    conference = make_conference(name=CONFERENCE, city="Oslo", country="Norway")
+    starts = dt.date.today()  # this budget year's: the budget page below counts the trip in it
+    conference = make_conference(name=CONFERENCE, city="Oslo", country="Norway", start_date=starts,
+                                 end_date=starts + dt.timedelta(days=3))
     application = make_application(doctor=doctor, conference=conference, status="approved", lines={
         "registration": (90000, "EUR"), "travel": (60000, "USD"), "accommodation": (5000000, "RUB")})
     for budget_line in application.budget_lines:

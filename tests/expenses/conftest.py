@@ -39,13 +39,17 @@ def receipt(content: bytes | None = None, filename: str = "receipt.pdf") -> File
 
 
 @pytest.fixture
-def make_funded_item(make_application: Any, doctor: User) -> Any:
-    """An approved application; ``approved`` is category → (minor units, currency)."""
+def make_funded_item(make_application: Any, make_conference: Any, doctor: User) -> Any:
+    """An approved application for a conference that starts today (this budget year's);
+    ``approved`` is category → (minor units, currency)."""
 
     def _create(beneficiary: User | None = None,
                 approved: dict[str, tuple[int, str]] | None = None) -> Application:
         approved = approved or {"travel": (40000, "EUR"), "registration": (65000, "EUR")}
-        item = make_application(doctor=beneficiary or doctor, status="approved", lines=approved)
+        today = dt.date.today()
+        conference = make_conference(start_date=today, end_date=today + dt.timedelta(days=3))
+        item = make_application(doctor=beneficiary or doctor, conference=conference, status="approved",
+                                lines=approved)
         for line in item.budget_lines:
             line.approved_amount, line.approved_currency = approved[line.category]
         db.session.commit()

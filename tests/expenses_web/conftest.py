@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import pytest
@@ -10,10 +11,13 @@ from portal.extensions import db
 
 
 @pytest.fixture
-def claimable(make_user, make_application, rates):
-    """A doctor's approved application: registration €900, travel $600, accommodation ₽50,000."""
+def claimable(make_user, make_application, make_conference, rates):
+    """A doctor's approved application: registration €900, travel $600, accommodation ₽50,000,
+    for a conference that starts today (so it counts in this budget year)."""
     doctor = make_user(roles=["doctor"], name="Dr Anna Sokolova")
-    application = make_application(doctor=doctor, status="approved", lines={
+    today = dt.date.today()
+    conference = make_conference(start_date=today, end_date=today + dt.timedelta(days=3))
+    application = make_application(doctor=doctor, conference=conference, status="approved", lines={
         "registration": (90000, "EUR"), "travel": (60000, "USD"), "accommodation": (5000000, "RUB")})
     for line in application.budget_lines:
         line.approved_amount, line.approved_currency = line.requested_amount, line.requested_currency

@@ -12,7 +12,6 @@ from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from ... import clock
 from ...extensions import db
 from ...hookspecs import DashboardCard, InboxKind, LabelKey, NavEntry, hookimpl
 from ...models import ExpenseClaim
@@ -69,7 +68,7 @@ def portal_inbox_act(user: Any, kind: str, item_id: int, version: int | None) ->
 @hookimpl
 def portal_dashboard_cards(user: Any) -> list[DashboardCard]:
     from ...money import format_minor
-    from .budget import budget_left
+    from .budget import budget_left, current_budget_year
     from .inbox import count_lines
 
     cards = []
@@ -87,7 +86,7 @@ def portal_dashboard_cards(user: Any) -> list[DashboardCard]:
                                    "expenses.payments", _l("Record payments"), count=count_lines("approved"),
                                    order=32))
     if has_role(user, "staff", "finance"):
-        remaining = budget_left(clock.today().year)
+        remaining = budget_left(current_budget_year())
         left = format_minor(remaining, "GBP") if remaining is not None else "—"
         cards.append(DashboardCard(_l("Budget left"), _l("This year's programme budget, after what is spent and "
                                                          "committed: %(left)s", left=left),

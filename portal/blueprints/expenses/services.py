@@ -45,6 +45,7 @@ from ...money import base_currency, from_minor, rate_for, rates_on, to_base_mino
 from ...search import matches_any
 from ...transactions import transaction
 from ...urls import external_url
+from .budget import in_budget_year
 
 TRANSITIONS = {
     "approve": ({"submitted"}, "approved"),
@@ -445,9 +446,8 @@ def _filtered(query: Any, filters: dict[str, Any]) -> Any:
         query = query.where(ExpenseLine.category == filters["category"])
     if filters["older_than"]:
         query = query.where(ExpenseLine.created_at <= utcnow() - dt.timedelta(days=filters["older_than"]))
-    if filters["year"]:
-        query = query.where(ExpenseLine.spent_on >= dt.date(filters["year"], 1, 1),
-                            ExpenseLine.spent_on < dt.date(filters["year"] + 1, 1, 1))
+    if filters["year"]:  # the budget year the lines count in: their item's event's
+        query = query.where(in_budget_year(filters["year"]))
     return query
 
 

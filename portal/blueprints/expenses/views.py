@@ -33,7 +33,7 @@ from ...page_cache import cached_page
 from ...permissions import allow, has_role
 from ...responses import INVALID, current_actor, form_page, safe_next, show_error
 from . import services
-from .budget import chart_bars, year_figures
+from .budget import chart_bars, current_budget_year, year_figures
 from .forms import (
     METHOD_LABELS,
     AnswerForm,
@@ -427,7 +427,7 @@ def direct_cost() -> BaseResponse | tuple[str, int] | str:
 @allow(*REVIEWERS)
 @cached_page
 def budget() -> BaseResponse | tuple[str, int] | str:
-    year = request.args.get("year", type=int) or clock.today().year
+    year = request.args.get("year", type=int) or current_budget_year()
     form = BudgetForm(data={"year": year})
     if request.method == "POST":
         if not has_role(current_user, "admin"):
@@ -439,5 +439,5 @@ def budget() -> BaseResponse | tuple[str, int] | str:
             return redirect(url_for("expenses.budget", year=form.year.data), code=303)
     figures = year_figures(year)
     months = get_month_names("abbreviated", locale=get_locale())
-    return form_page("expenses/budget.html", form, figures=figures, bars=chart_bars(figures["months"]),
+    return form_page("expenses/budget.html", form, figures=figures, chart=chart_bars(figures["months"]),
                      month_names=months)
