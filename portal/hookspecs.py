@@ -3,9 +3,10 @@
 A module is any object or Python module with functions decorated by ``portal.hookimpl``.
 Outside modules are found through the entry-point group ``portal.modules``.
 
-The values hooks return (``NavEntry``, ``DashboardCard``, ``InboxKind``, ``LetterKind``, label keys) are
-defined here too, so a module needs nothing but this file to speak to the core, and this
-file needs nothing of the portal: it imports pluggy and the standard library only.
+The values hooks return (``NavEntry``, ``DashboardCard``, ``InboxKind``, ``ImpactFigure``,
+``LetterKind``, label keys) are defined here too, so a module needs nothing but this file to
+speak to the core, and this file needs nothing of the portal: it imports pluggy and the
+standard library only.
 """
 
 from __future__ import annotations
@@ -76,6 +77,22 @@ class InboxKind:
     items: Sequence[InboxItem]
     list_url: str
     action: Any = None
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class ImpactFigure:
+    """One measure of what the programme has done (doctors supported, patients consulted …):
+    ``total`` over all the years (people counted once however often they went), and the
+    breakdown by the calendar year of the events and by partner clinic (its name). ``money``
+    figures are minor units of the base currency."""
+
+    key: str
+    label: Any
+    total: int
+    by_year: Mapping[int, int]
+    by_clinic: Mapping[str, int]
+    money: bool = False
     order: int = 100
 
 
@@ -186,6 +203,14 @@ def portal_inbox_act(user: Any, kind: str, item_id: int, version: int | None) ->
     (thank the gift, approve the line …) through the module's own service, and return the
     message to show; return None for a kind that is not this module's. A refusal raises the
     service's ``UserError``; an item that no longer exists raises ``werkzeug`` ``NotFound``.
+    """
+
+
+@hookspec
+def portal_impact() -> list[ImpactFigure]:
+    """Return what this module's records show the programme has done (``ImpactFigure``, above):
+    the trustees' impact page lists every module's figures by year and by partner clinic, and
+    the donors' letters quote their totals. A few aggregate queries, whatever the data.
     """
 
 

@@ -60,6 +60,10 @@ def _transaction_over(conn: Connection) -> None:
 
 @event.listens_for(Session, "before_commit")
 def _raise_generation_on_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        # A savepoint: the number rises when the whole transaction commits. Raising it here
+        # would hold its row locked for the rest of the transaction, and every writer behind it.
+        return
     session.flush()
     connection = session.connection()
     if connection.info.pop(_WROTE, False):

@@ -148,6 +148,8 @@ def _plain(value: Any) -> Any:
 
 @event.listens_for(Session, "after_commit")
 def _hand_over(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint: what it asked for waits for the real commit
+        return
     for app, name, args in session.info.pop(_AFTER_COMMIT, []):
         try:
             enqueue(name, *(_plain(a) for a in args), app=app)
@@ -155,9 +157,10 @@ def _hand_over(session: Session) -> None:
             log.exception("could not queue %s%r: the next sweep will", name, args)
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget(session: Session) -> None:
-    session.info.pop(_AFTER_COMMIT, None)
+@event.listens_for(Session, "after_transaction_end")
+def _forget(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:  # the whole transaction is over: a rollback queues nothing
+        session.info.pop(_AFTER_COMMIT, None)
 
 
 # --- Jobs -------------------------------------------------------------------------------

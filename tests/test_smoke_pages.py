@@ -55,6 +55,7 @@ PAGES: dict[str, tuple[Any, ...]] = {
     #                                                          anon   doctor o.doc  expert o.exp  staff  fin.   admin
     "/":                                                      (LOGIN, 200,   200,   200,   200,   200,   200,   200),
     "/inbox":                                                 (LOGIN, 403,   403,   403,   403,   200,   200,   200),
+    "/impact":                                                (LOGIN, 403,   403,   403,   403,   200,   403,   200),
     "/login":                                                 (200,   HOME,  HOME,  HOME,  HOME,  HOME,  HOME,  HOME),
     "/register":                                              (200,   HOME,  HOME,  HOME,  HOME,  HOME,  HOME,  HOME),
     # Opening a valid link creates an account and signs its owner in: a spent one shows here.

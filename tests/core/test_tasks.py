@@ -108,3 +108,20 @@ def test_the_queue_follows_the_settings(make_app, tmp_path, redis_url):
     assert tasks.queue_of(make_app(TASK_QUEUE_URL="immediate")).immediate
     with pytest.raises(RuntimeError, match="TASK_QUEUE_URL"):
         make_app(TASK_QUEUE_URL="amqp://elsewhere")
+
+
+def test_a_savepoint_neither_hands_over_nor_forgets_what_its_transaction_queued(app, make_user):
+    person = make_user()
+    queue_mail(person, "password_changed")  # before the savepoint
+    with db.session.begin_nested():
+        queue_mail(person, "password_changed")
+    assert queued(app) == 0  # released, but the transaction has not committed
+    try:
+        with db.session.begin_nested():
+            queue_mail(person, "password_changed")
+            raise RuntimeError("this part is given up")
+    except RuntimeError:
+        pass
+    db.session.commit()
+    assert queued(app) == 3  # the first two, and the given-up one's task finds no message to send
+    assert len(db.session.scalars(select(OutboxMessage)).all()) == 2

@@ -1,6 +1,6 @@
 """The new screens pass axe-core with no serious or critical violation, in English and in
-Russian: the inbox (with items and their one-click actions, and empty) and a batch of thanks
-(its progress while it runs, its letters when done)."""
+Russian: the inbox (with items and their one-click actions, and after one), the impact page,
+and a batch of thanks (its progress while it runs, its letters when done)."""
 
 from __future__ import annotations
 
@@ -40,6 +40,10 @@ def test_the_inbox_and_a_batch_page_pass_axe(app: Flask, live_server: Any, page:
     page.goto(f"{base}/inbox?module=catalogue")
     page.locator("#inbox-list tbody tr form button").click()
     expect(page.locator("#inbox-list tr.done")).to_have_count(1)
+    assert axe(page) == []
+
+    page.goto(f"{base}/impact")
+    expect(page.locator("h1")).to_be_visible()
     assert axe(page) == []
 
     page.goto(f"{base}/donors/donations")

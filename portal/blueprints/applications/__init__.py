@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from ... import clock
 from ...extensions import db
-from ...hookspecs import DashboardCard, InboxKind, LabelKey, NavEntry, hookimpl
+from ...hookspecs import DashboardCard, ImpactFigure, InboxKind, LabelKey, NavEntry, hookimpl
 from ...models import Application
 from ...permissions import has_role
 from ...tasks import periodic
@@ -66,6 +66,13 @@ def portal_navigation(user: Any) -> list[NavEntry]:
     if has_role(user, "staff"):
         entries.append(NavEntry(_l("Review applications"), "applications.queue", order=21))
     return entries
+
+
+@hookimpl
+def portal_impact() -> list[ImpactFigure]:
+    from .impact import impact_figures
+
+    return impact_figures()
 
 
 @hookimpl

@@ -31,6 +31,7 @@ def portal_navigation(user: Any) -> list[NavEntry]:
         entries.append(NavEntry(_l("Inbox"), "core.inbox", order=1))
     if is_staff(user):
         entries.append(NavEntry(_l("Clinics"), "catalogue.clinics", order=70))
+        entries.append(NavEntry(_l("Impact"), "core.impact", order=75))
     if has_role(user, "admin"):
         entries.append(NavEntry(_l("Users"), "admin.users", order=80))
         entries.append(NavEntry(_l("Organisation"), "admin.organisation", order=81))

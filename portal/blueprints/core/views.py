@@ -4,6 +4,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from ... import impact as impact_service
 from ... import inbox as inbox_service
 from ...errors import UserError
 from ...extensions import SUPPORTED_LANGUAGES, db, htmx
@@ -58,6 +59,17 @@ def inbox_act(kind: str, item_id: int) -> Response | tuple[str, int] | str:
         flash(str(message), "success")
         return redirect(back, code=303)
     return render_template("core/_inbox_done.html", message=str(message), error=False)
+
+
+@bp.get("/impact")
+@allow("staff")
+@cached_page
+def impact() -> str:
+    """What the programme has done since it began: for the trustees, printable."""
+    summary = impact_service.impact_summary()
+    doctors = next((f for f in summary["figures"] if f.key == impact_service.DOCTORS), None)
+    chart = impact_service.year_chart(dict(doctors.by_year), summary["years"]) if doctors else None
+    return render_template("core/impact.html", chart=chart, doctors=doctors, **summary)
 
 
 @bp.post("/language")

@@ -28,16 +28,15 @@ from ...duties import ensure_not_beneficiary
 from ...errors import UserError
 from ...exports import csv_chunks
 from ...extensions import begin_writing, db, lock_for_update, lock_row
-from ...letters import PdfPool, issue_many, organisation
+from ...impact import DOCTORS, impact_summary
+from ...letters import PdfPool, issue_many
 from ...mail import queue_mail
 from ...models import (
     Acknowledgement,
     AcknowledgementBatch,
-    Application,
     Donation,
     DonationAllocation,
     Donor,
-    ExpertVisit,
     FundedItem,
     GiftAidDeclaration,
     Job,
@@ -231,15 +230,12 @@ def search_donors(text: str, limit: int = 50) -> list[Donor]:
 # --- What the programme has done ---------------------------------------------------------
 
 def impact_figures() -> dict[str, int]:
-    """The live figures a thank-you letter quotes."""
-    settings = organisation()
-    funded = Application.is_funded()
-    doctors = db.session.scalar(select(func.count(distinct(Application.beneficiary_id))).where(funded)) or 0
-    conferences = db.session.scalar(select(func.count(distinct(Application.conference_id))).where(funded)) or 0
-    visits = db.session.scalar(select(func.count()).select_from(ExpertVisit).where(
-        ExpertVisit.is_funded())) or 0
-    return {"since": settings.programme_since, "doctors": settings.doctors_before_portal + doctors,
-            "conferences": conferences, "expert_visits": visits}
+    """The live figures a thank-you letter quotes: the impact page's totals (``portal.impact``)."""
+    summary = impact_summary()
+    totals = summary["totals"]
+    return {"since": summary["since"], "doctors": totals.get(DOCTORS, summary["before_portal"]),
+            "conferences": totals.get("applications.conferences", 0),
+            "expert_visits": totals.get("expert_visits.visits", 0)}
 
 
 # --- Acknowledgements --------------------------------------------------------------------

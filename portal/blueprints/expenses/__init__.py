@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ...extensions import db
-from ...hookspecs import DashboardCard, InboxKind, LabelKey, NavEntry, hookimpl
+from ...hookspecs import DashboardCard, ImpactFigure, InboxKind, LabelKey, NavEntry, hookimpl
 from ...models import ExpenseClaim
 from ...permissions import has_role
 from . import permissions
@@ -49,6 +49,13 @@ def portal_navigation(user: Any) -> list[NavEntry]:
     if has_role(user, "finance"):
         entries.append(NavEntry(_l("Payments"), "expenses.payments", order=32))
     return entries
+
+
+@hookimpl
+def portal_impact() -> list[ImpactFigure]:
+    from .impact import impact_figures
+
+    return impact_figures()
 
 
 @hookimpl

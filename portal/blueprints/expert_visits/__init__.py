@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from ... import clock
 from ...extensions import db
-from ...hookspecs import DashboardCard, InboxKind, LabelKey, NavEntry, hookimpl
+from ...hookspecs import DashboardCard, ImpactFigure, InboxKind, LabelKey, NavEntry, hookimpl
 from ...models import ExpertVisit
 from ...permissions import has_role
 from . import permissions
@@ -53,6 +53,13 @@ def portal_navigation(user: Any) -> list[NavEntry]:
     if has_role(user, "expert"):
         return [NavEntry(_l("My visits"), "expert_visits.index", order=40)]
     return []
+
+
+@hookimpl
+def portal_impact() -> list[ImpactFigure]:
+    from .impact import impact_figures
+
+    return impact_figures()
 
 
 @hookimpl
