@@ -79,6 +79,9 @@ class Defaults:
     # Flask-Limiter: use a shared store (redis://, memcached://) when running several workers.
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+    # The shared store down (Redis restarting): each worker counts in memory meanwhile, so the
+    # sign-in page still answers, and limits stay in force, per worker, until the store is back.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     LOGIN_LIMIT_PER_ACCOUNT = "5 per minute"
     LOGIN_LIMIT_PER_ADDRESS = "30 per minute"
 

@@ -109,3 +109,15 @@ def test_staff_and_finance_land_on_their_inbox_and_everyone_else_on_the_dashboar
         user = make_user(roles=roles)
         response = app.test_client().post("/login", data={"email": user.email, "password": PASSWORD})
         assert response.headers["Location"] == landing, roles
+
+
+def test_with_the_limits_store_down_sign_in_still_answers_and_still_limits(make_app, make_user):
+    from tests.fixtures.redis_server import free_port
+
+    app = make_app(RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{free_port()}/0")  # nobody listens there
+    user = make_user()
+    assert app.test_client().post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 303
+    client = app.test_client()
+    wrong = {"email": user.email, "password": "not the password at all"}
+    answers = [client.post("/login", data=wrong).status_code for _ in range(6)]
+    assert answers == [422] * 5 + [429]  # counted in this worker's memory meanwhile
