@@ -77,9 +77,15 @@ class Donor(BaseModel):
 
     @property
     def display_name(self) -> str:
-        if self.kind == "organisation":
-            return self.organisation_name or ""
-        return " ".join(part for part in (self.title, self.first_name, self.last_name) if part)
+        return self.name_for(self.kind, self.title, self.first_name, self.last_name, self.organisation_name)
+
+    @staticmethod
+    def name_for(kind: str, title: str | None, first: str | None, last: str | None,
+                 organisation: str | None) -> str:
+        """A donor's name from its columns: for lists and exports read straight from a query."""
+        if kind == "organisation":
+            return organisation or ""
+        return " ".join(part for part in (title, first, last) if part)
 
     @property
     def full_name(self) -> str:

@@ -11,7 +11,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, joinedload
-from werkzeug.exceptions import NotFound
 
 from ... import clock
 from ...extensions import db
@@ -64,8 +63,6 @@ def inbox_kinds(limit: int) -> list[InboxKind]:
 
 
 def act(user: Any, item_id: int, version: int | None) -> str:
-    application = db.session.get(Application, item_id)
-    if application is None:
-        raise NotFound
+    application = db.get_or_404(Application, item_id)
     services.accept_report(application, by=user, version=version)
     return _("Report accepted: %(what)s.", what=f"{application.doctor.name}: {application.conference.name}")

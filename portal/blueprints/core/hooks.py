@@ -9,7 +9,6 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
-from werkzeug.exceptions import NotFound
 
 from ...conferences import confirm_conference
 from ...extensions import db
@@ -79,9 +78,7 @@ def portal_inbox(user: Any, limit: int) -> list[InboxKind]:
 def portal_inbox_act(user: Any, kind: str, item_id: int, version: int | None) -> Any:
     if kind != PROPOSALS or not is_staff(user):
         return None
-    conference = db.session.get(Conference, item_id)
-    if conference is None:
-        raise NotFound
+    conference = db.get_or_404(Conference, item_id)
     if not confirm_conference(conference, by=user):
         return _("Conference “%(name)s” was confirmed already.", name=conference.name)
     return _("Conference “%(name)s” confirmed.", name=conference.name)

@@ -7,9 +7,7 @@ from typing import Any
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 from sqlalchemy.orm import joinedload
-from werkzeug.exceptions import NotFound
 
 from ...extensions import db
 from ...hookspecs import InboxItem, InboxKind
@@ -34,9 +32,7 @@ def inbox_kinds(limit: int) -> list[InboxKind]:
 
 
 def act(user: Any, item_id: int) -> str:
-    donation = db.session.scalar(select(Donation).where(Donation.id == item_id)) or None
-    if donation is None:
-        raise NotFound
+    donation = db.get_or_404(Donation, item_id)
     acknowledgement = services.acknowledge([donation], by=user)
     return _("Thanked %(channel)s: letter %(reference)s.", channel=CHANNEL_LABELS[acknowledgement.channel],
              reference=acknowledgement.letter.reference)

@@ -160,13 +160,6 @@ def donations_query(status: str, q: str) -> Select[Any]:
     return query.order_by(Donation.received_on.desc(), Donation.id.desc())
 
 
-def _name(kind: str, title: str | None, first: str | None, last: str | None, organisation: str | None) -> str:
-    """``Donor.display_name`` from the columns, for exports read straight from a query."""
-    if kind == "organisation":
-        return organisation or ""
-    return " ".join(part for part in (title, first, last) if part)
-
-
 DONATION_COLUMNS = ["gift", "received_on", "donor", "donor_id", "amount", "currency", "method", "restricted",
                     "campaign", "reference", "thanked_by_letter"]
 
@@ -188,7 +181,7 @@ def donation_rows(status: str, q: str) -> Iterator[list[Any]]:
         for (gift_id, received_on, kind, title, first, last, org_name, donor_id, amount, currency, method,
              restricted, campaign, reference, letter) in batch:
             totals[currency] = totals.get(currency, 0) + amount
-            yield [gift_id, received_on.isoformat(), _name(kind, title, first, last, org_name), donor_id,
+            yield [gift_id, received_on.isoformat(), Donor.name_for(kind, title, first, last, org_name), donor_id,
                    from_minor(amount, currency), currency, method, "yes" if restricted else "no", campaign or "",
                    reference or "", letter or ""]
     for currency, total in sorted(totals.items()):
@@ -213,9 +206,9 @@ def donor_rows(q: str) -> Iterator[list[Any]]:
     for batch in rows.partitions(1000):
         for (donor_id, kind, title, first, last, org_name, email, house, address, postcode, country, language,
              preference, count) in batch:
-            yield [donor_id, kind, _name("individual", title, first, last, None) if kind != "organisation" else "",
-                   org_name or "", email or "", house or "", (address or "").replace("\n", ", "), postcode or "",
-                   country, language, preference, count]
+            person = Donor.name_for("individual", title, first, last, None) if kind != "organisation" else ""
+            yield [donor_id, kind, person, org_name or "", email or "", house or "",
+                   (address or "").replace("\n", ", "), postcode or "", country, language, preference, count]
 
 
 def search_donors(text: str, limit: int = 50) -> list[Donor]:

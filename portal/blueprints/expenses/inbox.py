@@ -10,7 +10,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager
-from werkzeug.exceptions import NotFound
 
 from ...extensions import db
 from ...hookspecs import InboxItem, InboxKind
@@ -59,8 +58,6 @@ def inbox_kinds(user: Any, limit: int) -> list[InboxKind]:
 
 
 def act(user: Any, item_id: int, version: int | None) -> str:
-    line = db.session.get(ExpenseLine, item_id)
-    if line is None:
-        raise NotFound
+    line = db.get_or_404(ExpenseLine, item_id)
     services.approve_line(line, by=user, version=version)
     return _("Line approved: %(what)s.", what=f"{line.claim.claimant.name}: {line.description}")

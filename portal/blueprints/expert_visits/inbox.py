@@ -10,7 +10,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import joinedload
-from werkzeug.exceptions import NotFound
 
 from ... import clock
 from ...extensions import db
@@ -47,8 +46,6 @@ def inbox_kinds(limit: int) -> list[InboxKind]:
 
 
 def act(user: Any, item_id: int, version: int | None) -> str:
-    visit = db.session.get(ExpertVisit, item_id)
-    if visit is None:
-        raise NotFound
+    visit = db.get_or_404(ExpertVisit, item_id)
     services.move(visit, "confirm", by=user, version=version)
     return _("Visit confirmed: %(visit)s.", visit=visit.display_name)
