@@ -27,6 +27,7 @@ from .donors import (
 )
 from .expenses import LINE_STATES, PAYMENT_METHODS, ExpenseClaim, ExpenseLine, Payment, ProgrammeBudget
 from .funding import BUDGET_CATEGORIES, BudgetLine, FundedItem
+from .history import HISTORY_KINDS, HistoricalRecord, HistoryImport
 from .letters import LETTER_STATES, Letter, LetterCounter, OrganisationSettings
 from .money import ExchangeRate
 from .records import JOB_STATES, AuditEvent, DataGeneration, Job, OutboxMessage, StoredFile
@@ -39,7 +40,7 @@ __all__ = [
     "ACTIVITY_KINDS", "VISIT_STATES", "ExpertVisit", "VisitActivity",
     "LINE_STATES", "PAYMENT_METHODS", "ExpenseClaim", "ExpenseLine", "Payment", "ProgrammeBudget",
     "Application", "APPLICATION_STATES", "ApplicationComment", "ApplicationDocument", "AuditEvent", "DataGeneration",
-    "Job", "JOB_STATES",
+    "Job", "JOB_STATES", "HISTORY_KINDS", "HistoricalRecord", "HistoryImport",
     "BUDGET_CATEGORIES", "BudgetLine", "Clinic", "Conference", "ConferenceReport", "DOCUMENT_KINDS",
     "ExchangeRate", "FundedItem", "Letter", "LetterCounter", "LETTER_STATES", "OrganisationSettings",
     "OutboxMessage", "PARTICIPATION", "ROLES", "SHARING_METHODS", "StoredFile", "User", "UserRole",

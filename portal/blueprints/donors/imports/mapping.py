@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
-
+from .... import tabular
 from ....money import CURRENCIES
-from .parsing import CURRENCY_SYMBOLS, NUMERIC_DATE, TIME_OF_DAY, has_phrase
+from ....tabular import DATE_FORMAT_NAMES, DATE_FORMATS, guess_date_format, header_words
+from .parsing import CURRENCY_SYMBOLS
 from .reading import Table
+
+__all__ = ["DATE_FORMATS", "DATE_FORMAT_NAMES", "Mapping", "guess_columns", "guess_date_format", "guess_mapping"]
 
 # The columns a file can have, in the order the mapping form asks for them.
 TARGETS = ("date", "amount", "reference", "name", "email", "currency", "method", "campaign")
 REQUIRED_TARGETS = ("date", "amount")
-DATE_FORMATS = {
-    "dmy": _l("day/month/year (31/12/2026, 31.12.2026, 31-12-2026, 31/12/26)"),
-    "ymd": _l("year-month-day (2026-12-31)"),
-    "mdy": _l("month/day/year (12/31/2026)"),
-}
-DATE_FORMAT_NAMES = {"dmy": _l("day/month/year"), "ymd": _l("year-month-day"), "mdy": _l("month/day/year")}
-
 # Header words that suggest a column, most telling first (compared word by word, any case).
 KEYWORDS: dict[str, tuple[str, ...]] = {
     "date": ("date", "date received", "received", "transaction date", "payment date", "donation date"),
@@ -77,38 +70,9 @@ class Mapping:
                    restricted=bool(data.get("restricted", True)))
 
 
-def _words(text: str) -> list[str]:
-    text = text.lower().replace("e-mail", "email").replace("_", " ")
-    return re.findall(r"\w+", text)
-
-
 def guess_columns(header: list[str]) -> dict[str, int | None]:
-    """Each target's column from the header's names: exact names first, then names containing
-    a keyword; a column serves one target, and a column about a date only the date."""
-    words = [_words(name) for name in header]
-    chosen: dict[str, int | None] = {}
-    taken: set[int] = set()
-    for exact in (True, False):
-        for target in GUESS_ORDER:
-            if target in chosen:
-                continue
-            index = _column_for(target, words, taken, exact=exact)
-            if index is not None:
-                chosen[target] = index
-                taken.add(index)
-    return {target: chosen.get(target) for target in TARGETS}
-
-
-def _column_for(target: str, words: list[list[str]], taken: set[int], *, exact: bool) -> int | None:
-    """The first free column named by one of the target's keywords, most telling keyword first."""
-    for keyword in KEYWORDS[target]:
-        wanted = _words(keyword)
-        for index, have in enumerate(words):
-            if index in taken or not have or (target != "date" and "date" in have):
-                continue
-            if have == wanted if exact else has_phrase(have, wanted):
-                return index
-    return None
+    """Each target's column from the header's names (``tabular.guess_columns``)."""
+    return tabular.guess_columns(header, TARGETS, KEYWORDS, GUESS_ORDER)
 
 
 def guess_mapping(table: Table) -> Mapping:
@@ -116,7 +80,7 @@ def guess_mapping(table: Table) -> Mapping:
     columns = guess_columns(table.header)
     default_currency = "GBP"
     if columns["amount"] is not None:
-        amount_words = _words(table.header[columns["amount"]])
+        amount_words = header_words(table.header[columns["amount"]])
         named = [word.upper() for word in amount_words if word.upper() in CURRENCIES]
         symbols = [code for symbol, code in CURRENCY_SYMBOLS.items() if symbol in table.header[columns["amount"]]]
         default_currency = (named or symbols or [default_currency])[0]
@@ -125,17 +89,3 @@ def guess_mapping(table: Table) -> Mapping:
         date_format = guess_date_format(cells[columns["date"]] for _number, cells in table.rows
                                         if columns["date"] < len(cells))
     return Mapping(columns=columns, date_format=date_format, default_currency=default_currency)
-
-
-def guess_date_format(values: Iterable[str]) -> str:
-    """Day first unless a date only makes sense month first (12/31/2026)."""
-    for value in values:
-        match = NUMERIC_DATE.fullmatch(TIME_OF_DAY.sub("", value.strip()))
-        if not match or len(match[1]) == 4:
-            continue
-        first, second = int(match[1]), int(match[2])
-        if first > 12 >= second:
-            return "dmy"
-        if second > 12 >= first:
-            return "mdy"
-    return "dmy"
