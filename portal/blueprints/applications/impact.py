@@ -1,5 +1,6 @@
 """What conference support has done: doctors supported, conferences attended and colleagues
-reached, by the conference's year and the doctor's clinic (``portal_impact``)."""
+reached, by the conference's year and the doctor's clinic (``portal_impact``), the imported
+historical trips included (a doctor or conference counted once within each)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import distinct, extract, func, select
 
 from ...extensions import db
+from ...history import history_breakdowns, with_history
 from ...hookspecs import ImpactFigure
-from ...models import Application, Clinic, Conference, ConferenceReport, User
+from ...models import Application, Clinic, Conference, ConferenceReport, HistoricalRecord, User
 
 
 def _breakdown(measure: Any, *where: Any, report: bool = False) -> tuple[int, dict[int, int], dict[str, int]]:
@@ -29,10 +31,14 @@ def _breakdown(measure: Any, *where: Any, report: bool = False) -> tuple[int, di
 
 
 def impact_figures() -> list[ImpactFigure]:
-    doctors = _breakdown(func.count(distinct(Application.beneficiary_id)))
-    conferences = _breakdown(func.count(distinct(Application.conference_id)))
-    colleagues = _breakdown(func.coalesce(func.sum(ConferenceReport.colleagues_reached), 0),
-                            ConferenceReport.status == "accepted", report=True)
+    history = history_breakdowns("trip", {
+        "doctors": func.count(distinct(HistoricalRecord.person_key)),
+        "conferences": func.count(distinct(HistoricalRecord.event_key)),
+        "colleagues": func.sum(HistoricalRecord.colleagues_reached)})
+    doctors = with_history(_breakdown(func.count(distinct(Application.beneficiary_id))), history["doctors"])
+    conferences = with_history(_breakdown(func.count(distinct(Application.conference_id))), history["conferences"])
+    colleagues = with_history(_breakdown(func.coalesce(func.sum(ConferenceReport.colleagues_reached), 0),
+                                         ConferenceReport.status == "accepted", report=True), history["colleagues"])
     return [ImpactFigure("applications.doctors", _l("Doctors supported"), *doctors, order=10),
             ImpactFigure("applications.conferences", _l("Conferences attended"), *conferences, order=11),
             ImpactFigure("applications.colleagues", _l("Colleagues reached"), *colleagues, order=12)]

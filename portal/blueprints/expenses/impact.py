@@ -1,5 +1,6 @@
 """What the programme has spent, by budget category: paid lines by the year of their trip's or
-visit's event (see ``budget``) and by partner clinic (``portal_impact``)."""
+visit's event (see ``budget``) and by partner clinic (``portal_impact``), with what the imported
+historical trips and visits cost."""
 
 from __future__ import annotations
 
@@ -9,9 +10,20 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import extract, func, select
 
 from ...extensions import db
+from ...history import history_breakdowns, with_history
 from ...hookspecs import ImpactFigure
 from ...labels import budget_category_label
-from ...models import BUDGET_CATEGORIES, Application, Clinic, Conference, ExpenseClaim, ExpenseLine, ExpertVisit, User
+from ...models import (
+    BUDGET_CATEGORIES,
+    Application,
+    Clinic,
+    Conference,
+    ExpenseClaim,
+    ExpenseLine,
+    ExpertVisit,
+    HistoricalRecord,
+    User,
+)
 
 
 def impact_figures() -> list[ImpactFigure]:
@@ -41,8 +53,11 @@ def impact_figures() -> list[ImpactFigure]:
     by_clinic: dict[str, dict[str, int]] = {}
     for category, name, amount in rows(clinic):
         by_clinic.setdefault(category, {})[name] = amount or 0
+    history = history_breakdowns(None, {category: func.sum(getattr(HistoricalRecord, f"spent_{category}"))
+                                        for category in BUDGET_CATEGORIES})
     return [ImpactFigure(f"expenses.spent.{category}", _l("Spent on %(category)s",
                                                             category=budget_category_label(category)),
-                         totals.get(category, 0), by_year.get(category, {}), by_clinic.get(category, {}),
+                         *with_history((totals.get(category, 0), by_year.get(category, {}),
+                                        by_clinic.get(category, {})), history[category]),
                          money=True, order=30 + n)
             for n, category in enumerate(BUDGET_CATEGORIES)]

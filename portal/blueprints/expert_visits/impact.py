@@ -1,5 +1,6 @@
 """What expert visits have done: visits, patients consulted, doctors trained and operations, by
-the year of the arrival and the host clinic (``portal_impact``)."""
+the year of the arrival and the host clinic (``portal_impact``), the imported historical visits
+included."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import extract, func, select
 
 from ...extensions import db
+from ...history import history_breakdowns, with_history
 from ...hookspecs import ImpactFigure
-from ...models import Clinic, ExpertVisit
+from ...models import Clinic, ExpertVisit, HistoricalRecord
 
 
 def impact_figures() -> list[ImpactFigure]:
@@ -28,7 +30,11 @@ def impact_figures() -> list[ImpactFigure]:
     by_year, by_clinic = rows(year), rows(Clinic.name)
     labels = {"visits": _l("Expert visits"), "patients": _l("Patients consulted"),
               "trained": _l("Doctors trained"), "operations": _l("Operations performed")}
-    return [ImpactFigure(f"expert_visits.{key}", labels[key], totals[n] or 0,
-                         {int(row[0]): row[n + 1] or 0 for row in by_year},
-                         {row[0]: row[n + 1] or 0 for row in by_clinic}, order=20 + n)
+    history = history_breakdowns("visit", {
+        "visits": func.count(), "patients": func.sum(HistoricalRecord.patients_consulted),
+        "trained": func.sum(HistoricalRecord.doctors_trained),
+        "operations": func.sum(HistoricalRecord.operations_performed)})
+    return [ImpactFigure(f"expert_visits.{key}", labels[key], *with_history(
+                (totals[n] or 0, {int(row[0]): row[n + 1] or 0 for row in by_year},
+                 {row[0]: row[n + 1] or 0 for row in by_clinic}), history[key]), order=20 + n)
             for n, key in enumerate(measures)]
