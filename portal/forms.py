@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectMultipleField, URLField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
@@ -65,3 +67,51 @@ def website_field(label: Any = None, description: Any = None) -> URLField:
 
     return URLField(label or _l("Website"), description=description, filters=[strip],
                     validators=[Optional(), Length(max=300), check])
+
+
+# --- The column-mapping forms of the spreadsheet imports ---------------------------------
+
+NOT_IN_FILE = ""
+
+
+def column_choices(table: Any) -> list[Any]:
+    """"Not in the file" and each of a ``tabular.Table``'s columns, for a column's select."""
+    from wtforms import SelectChoice
+
+    return [SelectChoice(NOT_IN_FILE, _("— not in the file —"))] + [
+        SelectChoice(str(index), table.column_label(index)) for index in range(table.width)]
+
+
+def initial_columns(columns: dict[str, int | None]) -> dict[str, Any]:
+    """The ``col_<target>`` fields' data for a mapping's columns."""
+    return {f"col_{target}": NOT_IN_FILE if index is None else str(index) for target, index in columns.items()}
+
+
+def columns_chosen_once(form: Any, targets: Any) -> bool:
+    """Say beside the field when one column of the file is chosen for two things."""
+    valid = True
+    used: dict[str, str] = {}
+    for target in targets:
+        column_field = form[f"col_{target}"]
+        if column_field.data and column_field.data in used:
+            column_field.errors.append(_("This column is already chosen for “%(other)s”.",
+                                         other=form[used[column_field.data]].label.text))
+            valid = False
+        elif column_field.data:
+            used[column_field.data] = f"col_{target}"
+    return valid
+
+
+def name_skip_box(form: Any, errors: int) -> None:
+    """The "skip the rows with errors" box says how many rows it leaves out."""
+    if errors:
+        form.skip_errors.label.text = ngettext("Skip the %(num)d row with errors and import the others",
+                                               "Skip the %(num)d rows with errors and import the others", errors)
+
+
+def confirmed_errors(formdata: Any) -> int | None:
+    """How many rows with errors the person saw when they ticked the box (the preview's hidden field)."""
+    try:
+        return int(formdata.get("error_count", ""))
+    except ValueError:
+        return None

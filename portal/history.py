@@ -57,6 +57,7 @@ MAX_SPENT = Decimal(1_000_000)  # in the base currency, for one trip or visit an
 RECENT_IMPORTS = 10
 
 KIND_LABELS = {"trip": _l("Conference trips"), "visit": _l("Expert visits")}
+IMPORT_TITLES = {"trip": _l("Import conference trips from %(file)s"), "visit": _l("Import expert visits from %(file)s")}
 
 SPENT_TARGETS = tuple(f"spent_{category}" for category in BUDGET_CATEGORIES)
 COMMON_TARGETS = ("starts_on", "ends_on", "person", "clinic", "event", "city", "country")

@@ -41,6 +41,7 @@ from portal.models import (
     ExpenseClaim,
     ExpenseLine,
     ExpertVisit,
+    HistoryImport,
     User,
 )
 
@@ -56,6 +57,8 @@ PAGES: dict[str, tuple[Any, ...]] = {
     "/":                                                      (LOGIN, 200,   200,   200,   200,   200,   200,   200),
     "/inbox":                                                 (LOGIN, 403,   403,   403,   403,   200,   200,   200),
     "/impact":                                                (LOGIN, 403,   403,   403,   403,   200,   403,   200),
+    "/history":                                               (LOGIN, 403,   403,   403,   403,   200,   403,   200),
+    "/history/imports/{history_import}":                      (LOGIN, 403,   403,   403,   403,   200,   403,   200),
     "/login":                                                 (200,   HOME,  HOME,  HOME,  HOME,  HOME,  HOME,  HOME),
     "/register":                                              (200,   HOME,  HOME,  HOME,  HOME,  HOME,  HOME,  HOME),
     # Opening a valid link creates an account and signs its owner in: a spent one shows here.
@@ -203,7 +206,9 @@ def seeded(app, make_user, make_clinic, make_conference, make_application) -> Se
                                       created_by_id=staff.id))
     donation_import = DonationImport(filename="bank.csv", uploaded_by_id=staff.id,
                                      content="Date,Amount,Reference,Name\r\n01/03/2025,25.00,BANK-1,Alice New\r\n")
-    db.session.add(donation_import)
+    history_import = HistoryImport(kind="trip", filename="trips.csv", uploaded_by_id=staff.id,
+                                   content=b"Start date,Doctor,Conference\r\n2014-05-02,Anna Petrova,ESC 2014\r\n")
+    db.session.add_all([donation_import, history_import])
     db.session.commit()
     # Thanked by post in a batch: the batch's printable PDF and the letter are real.
     report = donor_services.acknowledge_pending(by=staff, workers=1)
@@ -212,7 +217,8 @@ def seeded(app, make_user, make_clinic, make_conference, make_application) -> Se
     values = {
         "application": application.id, "draft": draft.id, "document": document.id, "claim": claim.id,
         "line": line.id, "visit": visit.id, "donor": donor.id, "donation": donation.id, "batch": report.batch_id,
-        "acknowledgement": acknowledgement.id, "donation_import": donation_import.id, "clinic": clinic.id,
+        "acknowledgement": acknowledgement.id, "donation_import": donation_import.id,
+        "history_import": history_import.id, "clinic": clinic.id,
         "conference": ended.id, "other_doctor": people["other_doctor"].id,
         "letter_token": acknowledgement.letter.token, "spent_token": "not-a-valid-link",
         "reset_token": password_reset_token(people["other_doctor"]),

@@ -2,7 +2,7 @@
 verifiable the same way. Modules offer letter kinds through ``portal_letter_kinds``."""
 
 from .engine import PdfPool
-from .kinds import letter_kind, missing_from_profile
+from .kinds import letter_kind, missing_for_staff, missing_from_profile, profile_incomplete, valid_letter_exists
 from .service import (
     NotReady,
     RevokedLetter,
@@ -17,4 +17,5 @@ from .service import (
 from .views import bp
 
 __all__ = ["NotReady", "PdfPool", "RevokedLetter", "bp", "history", "issue_many", "latest_letter",
-           "letter_html", "letter_kind", "missing_from_profile", "obtain", "organisation", "revoke"]
+           "letter_html", "letter_kind", "missing_for_staff", "missing_from_profile", "obtain", "organisation",
+           "profile_incomplete", "revoke", "valid_letter_exists"]

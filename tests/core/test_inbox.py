@@ -148,3 +148,44 @@ def test_the_inbox_sends_as_many_statements_for_sixty_items_as_for_three(client,
         page = client.get(INBOX).get_data(as_text=True)
     assert len(rows(page)) == 50  # the oldest fifty of 180
     assert many.count == few.count
+
+
+def test_letters_blocked_by_missing_details_wait_in_the_inbox_until_the_profile_is_complete(
+        client, login, staff, make_user, make_application, make_clinic):
+    from portal.models import ExpertVisit
+
+    clinic = make_clinic()
+    incomplete = make_user(roles=["doctor"], name="Anna Petrova", nationality="Russian")
+    complete = make_user(roles=["doctor"], name="Ivan Sokolov", passport_full_name="IVAN SOKOLOV",
+                         nationality="Russian", passport_number="751234567", passport_expiry=dt.date(2031, 1, 1),
+                         position="Haematologist", clinic_id=clinic.id)
+    blocked = make_application(doctor=incomplete, status="approved")
+    make_application(doctor=complete, status="approved")
+    make_application(doctor=make_user(roles=["doctor"]), status="submitted")  # not funded: no letter is due
+    expert = make_user(roles=["expert"], name="Prof. Jane Doe", passport_full_name="JANE DOE", nationality="British",
+                       passport_expiry=dt.date(2030, 5, 1))  # no passport number
+    visit = ExpertVisit(beneficiary=expert, host_clinic_id=clinic.id, status="confirmed", purpose="Master class",
+                        arrival_on=dt.date.today() + dt.timedelta(days=30),
+                        departure_on=dt.date.today() + dt.timedelta(days=35))
+    db.session.add(visit)
+    db.session.commit()
+
+    login(staff)
+    html = client.get(INBOX).get_data(as_text=True)
+    assert "Visa letters blocked by missing details (1)" in html
+    assert "Invitations blocked by missing details (1)" in html
+    assert f"applications-letters_blocked-{blocked.id}" in rows(html)
+    row = re.search(rf'<tr id="inbox-applications-letters_blocked-{blocked.id}">(.*?)</tr>', html, re.S)[1]
+    assert ("Missing from the profile: full name as in the passport, passport number, passport expiry date, "
+            "position, clinic") in row
+    visit_row = re.search(rf'<tr id="inbox-expert_visits-letters_blocked-{visit.id}">(.*?)</tr>', html, re.S)[1]
+    assert "Missing from the profile: passport number" in visit_row
+
+    incomplete.passport_full_name, incomplete.passport_number = "ANNA PETROVA", "759876543"
+    incomplete.passport_expiry, incomplete.position, incomplete.clinic_id = dt.date(2030, 1, 1), "Surgeon", clinic.id
+    expert.passport_number = "530000001"
+    db.session.commit()
+    html = client.get(INBOX).get_data(as_text=True)
+    assert "letters_blocked" not in " ".join(rows(html))
+    assert "Visa letters blocked by missing details (0)" in html
+    assert "Invitations blocked by missing details (0)" in html

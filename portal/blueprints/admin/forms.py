@@ -32,7 +32,8 @@ class OrganisationForm(FlaskForm):
     doctors_before_portal = IntegerField(_l("Doctors supported before the portal"), validators=[
         InputRequired(_l("Enter a number of doctors.")),
         NumberRange(min=0, max=100000, message=_l("Enter a number of doctors."))],
-        description=_l("Donor letters add the doctors funded through the portal to this number."))
+        description=_l("Those in no imported historical record: the impact page and donor letters add the "
+                       "imported trips and the portal's own to this number."))
     logo = FileField(_l("Logo"), description=_l("PNG or JPEG, at most 1 MB. Leave empty to keep the current one."))
     remove_logo = BooleanField(_l("Remove the logo"))
     signature = FileField(_l("Signature image"),

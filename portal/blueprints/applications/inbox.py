@@ -1,5 +1,6 @@
 """What the applications module puts in the staff inbox: applications to decide, reports to
-accept (in one click) and reports overdue."""
+accept (in one click), reports overdue, and visa-support letters blocked by details missing
+from the doctor's profile."""
 
 from __future__ import annotations
 
@@ -15,10 +16,13 @@ from sqlalchemy.orm import contains_eager, joinedload
 from ... import clock
 from ...extensions import db
 from ...hookspecs import InboxItem, InboxKind
-from ...models import Application, Conference, ConferenceReport
+from ...letters import missing_for_staff, profile_incomplete, valid_letter_exists
+from ...models import Application, Conference, ConferenceReport, User
 from . import services
+from .letters import PROFILE_NEEDED
 
 TO_DECIDE, REPORTS, OVERDUE = "applications.to_decide", "applications.reports", "applications.overdue_reports"
+LETTERS_BLOCKED = "applications.letters_blocked"
 
 
 def _item(application: Application, since: Any, detail: str = "") -> InboxItem:
@@ -31,6 +35,25 @@ def reports_waiting() -> int:
     """Post-conference reports sent in and waiting for staff to accept or return them."""
     return db.session.scalar(select(func.count()).select_from(ConferenceReport)
                              .where(ConferenceReport.status == "submitted")) or 0
+
+
+def _letters_blocked(limit: int) -> InboxKind:
+    """Funded applications for a conference still to come whose visa-support letter cannot be
+    issued because the doctor's profile lacks what it certifies."""
+    query = (select(Application).join(Conference, Conference.id == Application.conference_id)
+             .join(User, User.id == Application.beneficiary_id)
+             .where(Application.is_funded(), Application.visa_needed, Conference.start_date >= clock.today(),
+                    profile_incomplete(PROFILE_NEEDED), ~valid_letter_exists("visa_support", Application.id)))
+    blocked = db.session.scalars(query.options(contains_eager(Application.conference),
+                                               contains_eager(Application.beneficiary))
+                                 .order_by(Application.decided_at, Application.id).limit(limit)).all()
+    count = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    return InboxKind(
+        LETTERS_BLOCKED, "applications", _l("Applications"), _l("Visa letters blocked by missing details"), count,
+        [_item(a, a.decided_at or a.created_at, _("Missing from the profile: %(fields)s",
+                                                 fields=", ".join(missing_for_staff(a.doctor, PROFILE_NEEDED))))
+         for a in blocked],
+        url_for("applications.queue", status="approved"), order=24)
 
 
 def inbox_kinds(limit: int) -> list[InboxKind]:
@@ -59,6 +82,7 @@ def inbox_kinds(limit: int) -> list[InboxKind]:
                                                              date=a.conference.end_date.isoformat()))
                    for a in overdue],
                   url_for("applications.queue", status="approved"), order=23),
+        _letters_blocked(limit),
     ]
 
 

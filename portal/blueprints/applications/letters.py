@@ -18,6 +18,8 @@ from .permissions import can_see_application
 
 # What a consulate is told the programme pays for; "other" costs are not its business.
 CERTIFIED_CATEGORIES = ("registration", "travel", "accommodation", "visa")
+# What the doctor's profile must hold for the letter (the inbox lists the letters this blocks).
+PROFILE_NEEDED = ("passport_full_name", "nationality", "passport_number", "passport_expiry", "position", "clinic")
 
 
 def _missing(application: Application) -> list[Any]:
@@ -26,8 +28,7 @@ def _missing(application: Application) -> list[Any]:
         needed.append(_l("the application must be approved"))
     if not application.visa_needed:
         needed.append(_l("the application must say that a visa is needed, and at which consulate"))
-    return needed + missing_from_profile(application.doctor, (
-        "passport_full_name", "nationality", "passport_number", "passport_expiry", "position", "clinic"))
+    return needed + missing_from_profile(application.doctor, PROFILE_NEEDED)
 
 
 def _facts(application: Application) -> dict[str, Any]:

@@ -30,6 +30,9 @@ def audit_labels() -> dict[LabelKey, Any]:
             "account_deactivated": lazy_pgettext("account action", "Account deactivated"),
             "account_reactivated": lazy_pgettext("account action", "Account reactivated"),
         }),
+        **timeline_labels("history_imports", actions={
+            "history_imported": lazy_pgettext("history import action", "Past trips or visits imported"),
+        }),
         **timeline_labels("clinics", actions={
             "clinic_created": lazy_pgettext("clinic action", "Clinic added"),
             "clinic_updated": lazy_pgettext("clinic action", "Clinic updated"),

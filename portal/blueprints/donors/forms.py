@@ -24,7 +24,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
 from ... import clock
-from ...forms import strip, whole_minor_units
+from ...forms import column_choices, columns_chosen_once, initial_columns, strip, whole_minor_units
 from ...money import CURRENCIES, MAX_AMOUNT
 from .imports.mapping import DATE_FORMATS, TARGETS, Mapping
 from .imports.reading import MAX_BYTES, MAX_MB, CsvProblem, Table, check_table, decode_upload, read_table
@@ -165,7 +165,6 @@ class GiftAidExportForm(FlaskForm):
 
 # --- Importing donations from a CSV file ------------------------------------------------
 
-NOT_IN_FILE = ""
 
 
 class ImportUploadForm(FlaskForm):
@@ -217,15 +216,13 @@ class ImportMappingForm(FlaskForm):
     skip_errors = BooleanField(_l("Skip the rows with errors"))
 
     def set_columns(self, table: Table) -> None:
-        choices = [SelectChoice(NOT_IN_FILE, _("— not in the file —"))] + [
-            SelectChoice(str(index), table.column_label(index)) for index in range(table.width)]
+        choices = column_choices(table)
         for target in TARGETS:
             self[f"col_{target}"].choices = choices
 
     @staticmethod
     def initial(mapping: Mapping) -> dict[str, Any]:
-        data: dict[str, Any] = {f"col_{target}": NOT_IN_FILE if index is None else str(index)
-                                for target, index in mapping.columns.items()}
+        data = initial_columns(mapping.columns)
         data.update(date_format=mapping.date_format, default_currency=mapping.default_currency,
                     default_method=mapping.default_method, restricted=mapping.restricted)
         return data
@@ -235,16 +232,7 @@ class ImportMappingForm(FlaskForm):
         if not self.col_name.data and not self.col_email.data:
             self.col_name.errors.append(_l("Choose the column with the donor's name (or their e-mail address)."))
             valid = False
-        used: dict[str, str] = {}
-        for target in TARGETS:
-            column_field = self[f"col_{target}"]
-            if column_field.data and column_field.data in used:
-                column_field.errors.append(_l("This column is already chosen for “%(other)s”.",
-                                              other=self[used[column_field.data]].label.text))
-                valid = False
-            elif column_field.data:
-                used[column_field.data] = f"col_{target}"
-        return valid
+        return columns_chosen_once(self, TARGETS) and valid
 
     def mapping(self) -> Mapping:
         columns = {target: int(self[f"col_{target}"].data) if self[f"col_{target}"].data else None

@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from ... import audit
 from ...extensions import db, htmx
+from ...forms import confirmed_errors, name_skip_box
 from ...models import DonationImport
 from ...permissions import allow
 from ...responses import INVALID, current_actor, form_page, show_error
@@ -74,10 +75,7 @@ def _wants_fragment() -> bool:
 
 def _mapping_page(upload: DonationImport, table: Table, form: ImportMappingForm, preview: Preview | None,
                   status: int = 200, import_error: str | None = None) -> tuple[str, int]:
-    if preview is not None and preview.errors:
-        form.skip_errors.label.text = ngettext("Skip the %(num)d row with errors and import the others",
-                                               "Skip the %(num)d rows with errors and import the others",
-                                               preview.errors)
+    name_skip_box(form, preview.errors if preview else 0)
     template = "donors/import_preview.html" if _wants_fragment() else "donors/import_detail.html"
     return render_template(template, upload=upload, table=table, form=form, preview=preview,
                            import_error=import_error, fragment=_wants_fragment(),
@@ -110,12 +108,8 @@ def _import(upload: DonationImport, table: Table, form: ImportMappingForm,
             mapping: Mapping) -> BaseResponse | tuple[str, int]:
     import_id = upload.id
     try:
-        confirmed = int(request.form.get("error_count", ""))
-    except ValueError:
-        confirmed = None
-    try:
         result = import_donations(upload, mapping, skip_errors=bool(form.skip_errors.data),
-                                  confirmed_errors=confirmed, by=current_actor())
+                                  confirmed_errors=confirmed_errors(request.form), by=current_actor())
     except AlreadyImported:
         return _already_imported(db.get_or_404(DonationImport, import_id))
     except ImportRefused as refused:  # beside the box to tick, or above the preview

@@ -17,14 +17,15 @@ from .permissions import can_see_visit
 
 # What the invitation says the charity covers; "other" costs are not the consulate's business.
 COVERED = ("travel", "visa", "accommodation")
+# What the expert's profile must hold for the invitation (the inbox lists the letters this blocks).
+PROFILE_NEEDED = ("passport_full_name", "nationality", "passport_number", "passport_expiry")
 
 
 def _missing(visit: ExpertVisit) -> list[Any]:
     needed: list[Any] = []
     if not visit.is_funded():
         needed.append(_l("the visit must be confirmed"))
-    return needed + missing_from_profile(visit.expert, (
-        "passport_full_name", "nationality", "passport_number", "passport_expiry"))
+    return needed + missing_from_profile(visit.expert, PROFILE_NEEDED)
 
 
 def _dates(visit: ExpertVisit, locale: str) -> tuple[str, str]:
