@@ -1,11 +1,12 @@
-"""Demo data for a new installation: a user of every role, clinics, upcoming conferences and donors."""
+"""Demo data for a new installation: a user of every role, clinics, upcoming conferences, donors,
+and trips from the years before the portal."""
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
 
-from . import audit, clock
+from . import audit, clock, history
 from .blueprints.auth.services import hash_password
 from .extensions import db
 from .models import (
@@ -18,12 +19,14 @@ from .models import (
     ExchangeRate,
     ExpertVisit,
     GiftAidDeclaration,
+    HistoryImport,
     OrganisationSettings,
     ProgrammeBudget,
     User,
     VisitActivity,
 )
 from .models.types import utcnow
+from .tabular import read_upload
 
 # Units of GBP for one unit of each currency: demo figures, not market rates.
 DEMO_RATES = {"EUR": "0.85", "USD": "0.79", "CHF": "0.89", "SEK": "0.073", "RUB": "0.0095"}
@@ -109,11 +112,35 @@ def load_demo_data(today: dt.date | None = None) -> None:
     db.session.add(OrganisationSettings(
         id=1, name="Gift of Life", charity_number="1076562 (demo)",
         address="Demo address: 1 Example Street\nLondon EC1A 1AA\nUnited Kingdom",
-        signatory_name="Sarah Mitchell", signatory_title="Programme Director", reference_prefix="EP"))
+        signatory_name="Sarah Mitchell", signatory_title="Programme Director", reference_prefix="EP",
+        doctors_before_portal=12))
     db.session.flush()
     for user in users.values():
         audit.record("account_created", user, actor=None, to_state="active", details={"by": "demo data"})
     db.session.commit()
+    _demo_history(users["staff"], clinics)
+
+
+HISTORY_CONFERENCES = [("EHA Congress", "Europe"), ("ASH Annual Meeting", "USA"), ("SIOP Annual Congress", "Europe"),
+                       ("EBMT Annual Meeting", "Europe")]
+
+
+def _demo_history(staff: User, clinics: list[Clinic]) -> None:
+    """Trips from the years before the portal, imported as staff would import the old spreadsheet."""
+    rows = ["Start date,Doctor,Clinic,Conference,Country,Colleagues,Registration,Travel,Accommodation"]
+    for n in range(36):
+        year = 2011 + n // 4
+        name, country = HISTORY_CONFERENCES[n % 4]
+        start = dt.date(year, 3 + 2 * (n % 4), 10 + n % 7)
+        rows.append(f"{start.isoformat()},Demo Doctor {n % 23 + 1},\"{clinics[n % 2].name}\",{name} {year},"
+                    f"{country},{12 + n % 9},{450 + 10 * (n % 5)},{380 + 15 * (n % 6)},{520 + 20 * (n % 3)}")
+    upload = HistoryImport(kind="trip", filename="programme-2011-2019.csv",
+                           content="\r\n".join(rows).encode(), uploaded_by_id=staff.id)
+    db.session.add(upload)
+    db.session.commit()
+    table = read_upload(upload.content)
+    history.import_history(upload, history.guess_mapping("trip", table), skip_errors=False, confirmed_errors=None,
+                           by=staff)
 
 
 def _demo_applications(doctor: User, conferences: list[Conference]) -> None:
