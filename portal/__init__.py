@@ -21,10 +21,12 @@ __all__ = ["create_app", "hookimpl"]
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
-    """SQLite: enforce foreign keys, let readers and a writer share the file, wait on locks."""
+    """SQLite: enforce foreign keys, overwrite what is deleted, let readers and a writer share the
+    file, wait on locks."""
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA secure_delete = ON")  # removed personal data is overwritten, not left in free pages
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA busy_timeout = 15000")  # a writer waits out a chunk of letters being rendered
         cursor.close()

@@ -1,4 +1,4 @@
-"""Command-line tasks: ``flask --app portal demo | create-user | send-mail | consumer``."""
+"""Command-line tasks: ``flask --app portal demo | create-user | send-mail | consumer | privacy purge``."""
 
 from __future__ import annotations
 
@@ -88,8 +88,28 @@ def consumer_command(workers: int | None) -> None:
     consumer_for(current_app._get_current_object(), workers=workers).run()  # type: ignore[attr-defined]
 
 
+@click.group("privacy")
+def privacy_group() -> None:
+    """Personal data past its retention period."""
+
+
+@privacy_group.command("purge")
+@click.option("--dry-run", is_flag=True, help="Print what would be removed, and remove nothing.")
+@with_appcontext
+def purge_command(dry_run: bool) -> None:
+    """Remove passport details, letters' personal copies and import files past their retention
+    period (the nightly task does the same)."""
+    from . import privacy
+
+    counts = {kind: len(ids) for kind, ids in privacy.due().items()} if dry_run else privacy.purge()
+    verb = "would remove" if dry_run else "removed"
+    for kind, number in counts.items():
+        click.echo(f"{verb} {number:>6}  {privacy.KIND_NAMES[kind]}")
+
+
 def register(app: Flask) -> None:
     from .bench_seed import bench_seed_command
 
-    for command in (demo_command, create_user_command, send_mail_command, consumer_command, bench_seed_command):
+    for command in (demo_command, create_user_command, send_mail_command, consumer_command, bench_seed_command,
+                    privacy_group):
         app.cli.add_command(command)

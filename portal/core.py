@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException, SecurityError
 
-from . import audit, cli, letters, mail, permissions, tasks  # noqa: F401 (mail: its tasks)
+from . import audit, cli, letters, mail, permissions, privacy, tasks  # noqa: F401 (mail, privacy: their tasks)
 from .blueprints.core import hooks as core_hooks
 from .duties import is_beneficiary
 from .errors import UserError

@@ -134,11 +134,11 @@ def _demo_history(staff: User, clinics: list[Clinic]) -> None:
         start = dt.date(year, 3 + 2 * (n % 4), 10 + n % 7)
         rows.append(f"{start.isoformat()},Demo Doctor {n % 23 + 1},\"{clinics[n % 2].name}\",{name} {year},"
                     f"{country},{12 + n % 9},{450 + 10 * (n % 5)},{380 + 15 * (n % 6)},{520 + 20 * (n % 3)}")
-    upload = HistoryImport(kind="trip", filename="programme-2011-2019.csv",
-                           content="\r\n".join(rows).encode(), uploaded_by_id=staff.id)
+    content = "\r\n".join(rows).encode()
+    upload = HistoryImport(kind="trip", filename="programme-2011-2019.csv", content=content, uploaded_by_id=staff.id)
     db.session.add(upload)
     db.session.commit()
-    table = read_upload(upload.content)
+    table = read_upload(content)
     history.import_history(upload, history.guess_mapping("trip", table), skip_errors=False, confirmed_errors=None,
                            by=staff)
 

@@ -412,6 +412,10 @@ class AlreadyImported(ImportRefused):
     message_text = _l("This file has been imported already: nothing was imported again.")
 
 
+class FileRemoved(ImportRefused):
+    message_text = _l("The file was removed after the retention period before anyone imported it: upload it again.")
+
+
 class NothingToImport(ImportRefused):
     message_text = _l("Nothing to import: every row is already recorded, repeats an earlier row or has an error.")
 
@@ -464,6 +468,8 @@ def import_history(upload: HistoryImport, mapping: Mapping, *, skip_errors: bool
     """Read the stored file again and record its good rows, all in one transaction."""
     try:
         _claim(upload)
+        if upload.purged_at is not None:
+            raise FileRemoved()
         table = read_upload(upload.content)
         preview = build_preview(table, mapping)
         if preview.errors and not skip_errors:

@@ -122,6 +122,10 @@ class LetterKind:
     language_of: Callable[[Any], str] | None = None
     funded_item_id: Callable[[Any], int | None] = field(default=lambda subject: None)
     holder: Callable[[Any], Any] = field(default=lambda subject: None)  # the User it is for, to e-mail
+    # The facts that are personal data kept only for the retention period (passport details):
+    # a letter holding them loses its PDF and these facts once its trip or visit is over, and
+    # each download of it is logged as a read of passport details.
+    personal_facts: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         # Whatever a module certifies is printed: no invisible or direction-changing characters.
@@ -212,6 +216,14 @@ def portal_impact() -> list[ImpactFigure]:
     the trustees' impact page lists every module's figures by year and by partner clinic, and
     the donors' letters quote their totals. A few aggregate queries, whatever the data.
     """
+
+
+@hookspec
+def portal_passport_in_use(cutoff: Any) -> Any:
+    """Return a SELECT of ``(funded item id, person's user id)`` for this module's trips or
+    visits whose passport details are still needed: their event ends on or after ``cutoff``
+    (a date: today less the retention period). Passport details of everyone else, and the
+    letters of every other funded item, are purged."""
 
 
 @hookspec

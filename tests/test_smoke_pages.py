@@ -57,6 +57,7 @@ PAGES: dict[str, tuple[Any, ...]] = {
     "/":                                                      (LOGIN, 200,   200,   200,   200,   200,   200,   200),
     "/inbox":                                                 (LOGIN, 403,   403,   403,   403,   200,   200,   200),
     "/impact":                                                (LOGIN, 403,   403,   403,   403,   200,   403,   200),
+    "/privacy":                                               (200,   200,   200,   200,   200,   200,   200,   200),
     "/history":                                               (LOGIN, 403,   403,   403,   403,   200,   403,   200),
     "/history/imports/{history_import}":                      (LOGIN, 403,   403,   403,   403,   200,   403,   200),
     "/login":                                                 (200,   HOME,  HOME,  HOME,  HOME,  HOME,  HOME,  HOME),

@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from wtforms import HiddenField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from .. import access_log
 from ..extensions import db
 from ..forms import strip
 from ..hookspecs import LetterKind
@@ -46,11 +47,25 @@ def send_letter(letter: Letter) -> Response:
     (``permissions.can_access``: the letter's kind decides; 404 otherwise)."""
     if not can_access(current_user, letter):
         abort(404)
+    if letter.pdf is None:  # the retention period removed it: the letter still verifies
+        abort(410)
+    _log_personal_read(letter)
     response = send_file(BytesIO(letter.pdf), mimetype="application/pdf", as_attachment=True,
                          download_name=f"{letter.reference}.pdf", max_age=0)
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Letter-SHA256"] = letter.sha256
     return response
+
+
+def _log_personal_read(letter: Letter) -> None:
+    """A letter that holds passport details: its download is a read of them, logged at once."""
+    kind = letter_kind(letter.kind)
+    if kind is None or not kind.personal_facts:
+        return
+    holder = kind.holder(kind.load(letter.subject_id))
+    if holder is not None:
+        access_log.record_read(current_user, holder, f"letter {letter.reference}")
+        db.session.commit()
 
 
 def _cannot_have_it(kind: LetterKind, error: service.NotReady | service.RevokedLetter) -> tuple[str, int]:

@@ -30,8 +30,8 @@ from .funding import BUDGET_CATEGORIES, BudgetLine, FundedItem
 from .history import HISTORY_KINDS, HistoricalRecord, HistoryImport
 from .letters import LETTER_STATES, Letter, LetterCounter, OrganisationSettings
 from .money import ExchangeRate
-from .records import JOB_STATES, AuditEvent, DataGeneration, Job, OutboxMessage, StoredFile
-from .users import ROLES, User, UserRole
+from .records import JOB_STATES, AuditEvent, DataGeneration, Job, OutboxMessage, SensitiveRead, StoredFile
+from .users import RETAINED_PASSPORT_FIELDS, ROLES, User, UserRole
 from .visits import ACTIVITY_KINDS, VISIT_STATES, ExpertVisit, VisitActivity
 
 __all__ = [
@@ -43,6 +43,7 @@ __all__ = [
     "Job", "JOB_STATES", "HISTORY_KINDS", "HistoricalRecord", "HistoryImport",
     "BUDGET_CATEGORIES", "BudgetLine", "Clinic", "Conference", "ConferenceReport", "DOCUMENT_KINDS",
     "ExchangeRate", "FundedItem", "Letter", "LetterCounter", "LETTER_STATES", "OrganisationSettings",
-    "OutboxMessage", "PARTICIPATION", "ROLES", "SHARING_METHODS", "StoredFile", "User", "UserRole",
+    "OutboxMessage", "PARTICIPATION", "RETAINED_PASSPORT_FIELDS", "SensitiveRead",
+    "ROLES", "SHARING_METHODS", "StoredFile", "User", "UserRole",
     "VISA_OUTCOMES",
 ]

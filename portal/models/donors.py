@@ -273,10 +273,11 @@ class DonationImport(BaseModel):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     filename: Mapped[str] = mapped_column(String(255))
-    content: Mapped[str] = mapped_column(Text)
+    content: Mapped[str] = mapped_column(Text)  # emptied after the retention period (purged_at)
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     uploaded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     imported_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    purged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     mapping: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 

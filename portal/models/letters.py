@@ -29,6 +29,11 @@ class OrganisationSettings(BaseModel):
     # The programme's record before the portal, for the figures donor letters quote.
     programme_since: Mapped[int] = mapped_column(default=2011)
     doctors_before_portal: Mapped[int] = mapped_column(default=70)
+    # How long personal data is kept (admins set it; the privacy page states it).
+    passport_retention_days: Mapped[int] = mapped_column(default=90, server_default="90")
+    upload_retention_days: Mapped[int] = mapped_column(default=30, server_default="30")
+    receipt_retention_years: Mapped[int] = mapped_column(default=6, server_default="6")
+    inactive_account_years: Mapped[int] = mapped_column(default=3, server_default="3")
     logo: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
     logo_type: Mapped[str | None] = mapped_column(String(50))
     signature: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
@@ -71,7 +76,10 @@ class Letter(BaseModel):
     revoked_reason: Mapped[str | None] = mapped_column(Text)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    pdf: Mapped[bytes] = deferred(mapped_column(EncryptedBytes))
+    pdf: Mapped[bytes | None] = deferred(mapped_column(EncryptedBytes, nullable=True))
+    # When the retention period removed the PDF and the personal facts (the reference, SHA-256,
+    # public facts and status stay, so the letter still verifies).
+    purged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     superseded_by = relationship("Letter", remote_side=[id])
     issued_by = relationship("User", foreign_keys=[issued_by_id])

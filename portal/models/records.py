@@ -120,3 +120,19 @@ class Job(BaseModel):
     @property
     def active(self) -> bool:
         return self.state in ("queued", "running")
+
+
+class SensitiveRead(BaseModel):
+    """Someone read a person's passport details (a letter that holds them, downloaded): who,
+    when, whose and what. Admins see the log; the person's export includes it."""
+
+    __tablename__ = "sensitive_reads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reader_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    what: Mapped[str] = mapped_column(String(100))  # "letter EP-2026-0001", "profile"
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    reader = relationship("User", foreign_keys=[reader_id])
+    subject = relationship("User", foreign_keys=[subject_id])

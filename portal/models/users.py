@@ -14,6 +14,8 @@ from ..plaintext import printable
 from .types import EncryptedDate, EncryptedText, UTCDateTime, utcnow
 
 ROLES = ("doctor", "expert", "staff", "finance", "admin")
+# What the retention purge removes from a profile once no trip or visit needs it.
+RETAINED_PASSPORT_FIELDS = ("passport_number", "date_of_birth", "passport_expiry")
 
 
 def new_session_token() -> str:
@@ -55,6 +57,10 @@ class User(UserMixin, BaseModel):
     date_of_birth: Mapped[dt.date | None] = mapped_column(EncryptedDate)
     passport_number: Mapped[str | None] = mapped_column(EncryptedText)
     passport_expiry: Mapped[dt.date | None] = mapped_column()
+    # When passport details were last entered (kept at least the retention period from then),
+    # and when the retention period removed them.
+    passport_updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    passport_purged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     role_rows: Mapped[list[UserRole]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by=UserRole.role

@@ -19,7 +19,9 @@ PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
 
 SETTINGS = {"name": "Gift of Life Foundation", "address": "12 Charity Lane\nLondon N1 1AA",
             "charity_number": "1234567", "signatory_name": "Sarah Mitchell", "signatory_title": "Director",
-            "reference_prefix": "gol", "programme_since": "2011", "doctors_before_portal": "70"}
+            "reference_prefix": "gol", "programme_since": "2011", "doctors_before_portal": "70",
+            "passport_retention_days": "90", "upload_retention_days": "30", "receipt_retention_years": "6",
+            "inactive_account_years": "3"}
 
 
 def images_in(pdf: bytes, tmp_path) -> int:

@@ -34,6 +34,22 @@ class OrganisationForm(FlaskForm):
         NumberRange(min=0, max=100000, message=_l("Enter a number of doctors."))],
         description=_l("Those in no imported historical record: the impact page and donor letters add the "
                        "imported trips and the portal's own to this number."))
+    passport_retention_days = IntegerField(_l("Keep passport details for (days after the trip or visit)"),
+                                           validators=[InputRequired(_l("Enter a number of days.")), NumberRange(
+                                               min=1, max=3650, message=_l("Enter a number of days from 1 to 3650."))],
+                                           description=_l("Then the passport number, date of birth and expiry leave "
+                                                          "the profile and the letters' stored copies; the letters "
+                                                          "still verify."))
+    upload_retention_days = IntegerField(_l("Keep uploaded import files for (days)"), validators=[
+        InputRequired(_l("Enter a number of days.")),
+        NumberRange(min=1, max=3650, message=_l("Enter a number of days from 1 to 3650."))],
+        description=_l("Bank statements and old spreadsheets; what became of each row is kept."))
+    receipt_retention_years = IntegerField(_l("Keep receipts and payments for (years)"), validators=[
+        InputRequired(_l("Enter a number of years.")),
+        NumberRange(min=6, max=30, message=_l("Enter a number of years from 6 (what the accounts need) to 30."))])
+    inactive_account_years = IntegerField(_l("Flag accounts unused for (years)"), validators=[
+        InputRequired(_l("Enter a number of years.")),
+        NumberRange(min=1, max=30, message=_l("Enter a number of years from 1 to 30."))])
     logo = FileField(_l("Logo"), description=_l("PNG or JPEG, at most 1 MB. Leave empty to keep the current one."))
     remove_logo = BooleanField(_l("Remove the logo"))
     signature = FileField(_l("Signature image"),
@@ -41,4 +57,5 @@ class OrganisationForm(FlaskForm):
     remove_signature = BooleanField(_l("Remove the signature image"))
 
     TEXT_FIELDS = ("name", "address", "charity_number", "signatory_name", "signatory_title", "reference_prefix")
-    NUMBER_FIELDS = ("programme_since", "doctors_before_portal")
+    NUMBER_FIELDS = ("programme_since", "doctors_before_portal", "passport_retention_days", "upload_retention_days",
+                     "receipt_retention_years", "inactive_account_years")

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from ... import clock
 from ...extensions import db
 from ...hookspecs import DashboardCard, ImpactFigure, InboxKind, LabelKey, NavEntry, hookimpl
-from ...models import Application
+from ...models import Application, Conference
 from ...permissions import has_role
 from ...tasks import periodic
 from ...urls import external_url
@@ -134,3 +134,10 @@ def remind_command(today: dt.datetime | None) -> None:
 def send_report_reminders() -> None:
     """Every morning, in the background: what ``flask remind`` does."""
     _remind(clock.today())
+
+
+@hookimpl
+def portal_passport_in_use(cutoff: Any) -> Any:
+    """A trip needs its doctor's passport details until the retention period after the conference."""
+    return (select(Application.id, Application.beneficiary_id)
+            .join(Conference, Conference.id == Application.conference_id).where(Conference.end_date >= cutoff))

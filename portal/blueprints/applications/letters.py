@@ -78,4 +78,5 @@ def visa_support_letter() -> LetterKind:
         language="en",
         funded_item_id=lambda application: application.id,
         holder=lambda application: application.doctor,
+        personal_facts=("passport_number", "passport_expiry"),
     )

@@ -16,7 +16,7 @@ from ... import audit
 from ...accounts import link_serializer, password_reset_token
 from ...extensions import db
 from ...mail import queue_mail
-from ...models import User
+from ...models import RETAINED_PASSPORT_FIELDS, User
 from ...models.types import field_cipher, utcnow
 from ...urls import external_url
 
@@ -158,6 +158,8 @@ def update_profile(user: User, changes: dict[str, Any], *, by: User) -> list[str
     changed = sorted(name for name, value in changes.items() if getattr(user, name) != value)
     for name in changed:
         setattr(user, name, changes[name])
+    if set(changed) & set(RETAINED_PASSPORT_FIELDS):  # kept at least the retention period from now
+        user.passport_updated_at = utcnow()
     if changed:
         audit.record("profile_updated", user, actor=by, details={"fields": changed})
         db.session.commit()

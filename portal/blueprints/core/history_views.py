@@ -53,6 +53,8 @@ def history_import(import_id: int) -> BaseResponse | tuple[str, int] | str:
     upload = db.get_or_404(HistoryImport, import_id)
     if upload.imported_at is not None:
         return _already_imported(upload) if request.method == "POST" else _result_page(upload)
+    if upload.purged_at is not None:
+        return _file_removed()
     try:
         table = read_upload(upload.content)
     except CsvProblem:
@@ -111,6 +113,11 @@ def _result_page(upload: HistoryImport) -> str:
     return render_template("core/history_result.html", upload=upload, result=result, skipped=skipped,
                            records=service.imported_records(upload, RESULT_RECORDS),
                            kind_label=service.KIND_LABELS[upload.kind], events=audit.timeline(upload))
+
+
+def _file_removed() -> BaseResponse:
+    flash(str(service.FileRemoved.message_text), "info")
+    return make_response(redirect=url_for("core.history")) if htmx else redirect(url_for("core.history"), code=303)
 
 
 def _already_imported(upload: HistoryImport) -> BaseResponse:

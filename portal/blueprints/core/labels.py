@@ -29,9 +29,17 @@ def audit_labels() -> dict[LabelKey, Any]:
             "roles_changed": lazy_pgettext("account action", "Roles changed"),
             "account_deactivated": lazy_pgettext("account action", "Account deactivated"),
             "account_reactivated": lazy_pgettext("account action", "Account reactivated"),
+            "passport_purged": lazy_pgettext("account action",
+                                             "Passport details removed after the retention period"),
         }),
         **timeline_labels("history_imports", actions={
             "history_imported": lazy_pgettext("history import action", "Past trips or visits imported"),
+            "import_file_purged": lazy_pgettext("history import action",
+                                                "File removed after the retention period"),
+        }),
+        **timeline_labels("donation_imports", actions={  # the core's purge, on the donors' uploads
+            "import_file_purged": lazy_pgettext("donation import action",
+                                                "File removed after the retention period"),
         }),
         **timeline_labels("clinics", actions={
             "clinic_created": lazy_pgettext("clinic action", "Clinic added"),
@@ -54,6 +62,8 @@ def audit_labels() -> dict[LabelKey, Any]:
             "letter_issued": lazy_pgettext("letter action", "Letter issued"),
             "letter_superseded": lazy_pgettext("letter action", "Letter superseded by a newer one"),
             "letter_revoked": lazy_pgettext("letter action", "Letter revoked"),
+            "letter_purged": lazy_pgettext("letter action",
+                                           "Document and passport details removed after the retention period"),
         }),
         **timeline_labels("jobs", states={
             "queued": lazy_pgettext("job state", "queued"),

@@ -6,6 +6,7 @@ from werkzeug.wrappers import Response
 
 from ... import impact as impact_service
 from ... import inbox as inbox_service
+from ... import letters
 from ...errors import UserError
 from ...extensions import SUPPORTED_LANGUAGES, db, htmx
 from ...modules import dashboard_cards_for
@@ -72,6 +73,13 @@ def impact() -> str:
     doctors = next((f for f in summary["figures"] if f.key == impact_service.DOCTORS), None)
     chart = impact_service.year_chart(dict(doctors.by_year), summary["years"]) if doctors else None
     return render_template("core/impact.html", chart=chart, doctors=doctors, **summary)
+
+
+@bp.get("/privacy")
+@allow(PUBLIC)
+def privacy() -> str:
+    """What the portal keeps about people, why, and for how long (from the admins' settings)."""
+    return render_template("core/privacy.html", settings=letters.organisation())
 
 
 @bp.post("/language")

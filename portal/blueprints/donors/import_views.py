@@ -26,6 +26,7 @@ from .imports.reading import CsvProblem, Table, read_table
 from .imports.rows import describe
 from .imports.service import (
     AlreadyImported,
+    FileRemoved,
     ImportRefused,
     import_donations,
     imported_count,
@@ -60,6 +61,10 @@ def import_detail(import_id: int) -> BaseResponse | tuple[str, int] | str:
     upload = db.get_or_404(DonationImport, import_id)
     if upload.imported_at is not None:
         return _already_imported(upload) if request.method == "POST" else _result_page(upload)
+    if upload.purged_at is not None:  # removed after the retention period, never imported
+        flash(str(FileRemoved().message), "info")
+        target = url_for("donors.import_new")
+        return make_response(redirect=target) if htmx else redirect(target, code=303)
     try:
         table = read_table(upload.content)
     except CsvProblem:

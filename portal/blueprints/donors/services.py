@@ -475,7 +475,8 @@ def merged_pdf(letters: Iterable[Letter]) -> bytes:
     """One printable PDF of several letters, each starting on its own page."""
     writer = PdfWriter()
     for letter in letters:
-        writer.append(io.BytesIO(letter.pdf))
+        if letter.pdf is not None:  # (a thank-you letter holds no passport data: never purged)
+            writer.append(io.BytesIO(letter.pdf))
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()

@@ -94,3 +94,9 @@ def portal_dashboard_cards(user: Any) -> list[DashboardCard]:
                                                         "is confirmed and your passport details are complete."),
                                    "expert_visits.index", _l("Open my visits"), count=mine, order=40))
     return cards
+
+
+@hookimpl
+def portal_passport_in_use(cutoff: Any) -> Any:
+    """A visit needs its expert's passport details until the retention period after departure."""
+    return select(ExpertVisit.id, ExpertVisit.beneficiary_id).where(ExpertVisit.departure_on >= cutoff)

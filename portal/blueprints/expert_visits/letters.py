@@ -79,4 +79,5 @@ def invitation_letter() -> LetterKind:
         language="en",
         funded_item_id=lambda visit: visit.id,
         holder=lambda visit: visit.expert,
+        personal_facts=("passport_number", "passport_expiry"),
     )

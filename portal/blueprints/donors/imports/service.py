@@ -66,6 +66,11 @@ class ConfirmationOutdated(ImportRefused):
             "tick the box again.", preview.errors if preview else 0), "skip_errors"
 
 
+class FileRemoved(ImportRefused):
+    def explain(self, preview: Preview | None) -> tuple[Any, str | None]:
+        return _l("The file was removed after the retention period before anyone imported it: upload it again."), None
+
+
 class NothingToImport(ImportRefused):
     def explain(self, preview: Preview | None) -> tuple[Any, str | None]:
         return _l("Nothing to import: every row is a duplicate or has an error."), None
@@ -119,6 +124,8 @@ def import_donations(upload: DonationImport, mapping: Mapping, *, skip_errors: b
     """Read the file again and import its good rows, all in one transaction."""
     try:
         _claim(upload)
+        if upload.purged_at is not None:
+            raise FileRemoved()
         table = read_table(upload.content)
         preview = build_preview(table, mapping)
         _check(preview, skip_errors=skip_errors, confirmed_errors=confirmed_errors)
