@@ -218,6 +218,36 @@ def portal_impact() -> list[ImpactFigure]:
     """
 
 
+@dataclass
+class PersonalData:
+    """What one module holds about a person, for their data export: ``records`` by the name of
+    the JSON file they go in (a list of plain dicts each), and ``files`` as (path in the ZIP,
+    ``StoredFile`` or bytes)."""
+
+    records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    files: list[tuple[str, Any]] = field(default_factory=list)
+
+
+@hookspec
+def portal_personal_data(person: Any) -> PersonalData | None:
+    """Return what this module holds about ``person`` (a ``User``, or a ``Donor``): their own
+    records and files only, never anyone else's. None if it holds nothing about that kind."""
+
+
+@hookspec
+def portal_erasure_blockers(person: Any) -> list[Any]:
+    """Return why ``person`` (a ``User`` or ``Donor``) cannot be erased yet, in words for the
+    admin (an unpaid claim, a visit in progress …); empty when nothing of this module's is open."""
+
+
+@hookspec
+def portal_erase(person: Any, pseudonym: str) -> list[Any]:
+    """Remove ``person``'s personal details from this module's records, in the caller's
+    transaction: free text about them replaced by ``pseudonym``, files they uploaded deleted
+    (their rows now; return the paths, removed from disk once the erasure commits). Money,
+    amounts and states stay as they are."""
+
+
 @hookspec
 def portal_passport_in_use(cutoff: Any) -> Any:
     """Return a SELECT of ``(funded item id, person's user id)`` for this module's trips or

@@ -12,7 +12,10 @@ The purge runs every night (``privacy.purge``) and from ``flask --app portal pri
   ``personal_facts``), keeping the reference, SHA-256, public facts and status, so that the
   verification page still answers;
 - the content of import files (donations, history) older than their retention period, keeping
-  what became of each row.
+  what became of each row;
+- data exports a day after they were written.
+
+The same nightly task carries out donors' erasures that waited for HMRC's six years.
 
 Each removal is an audit entry naming what was removed, never the values. A second run removes
 nothing more. On SQLite the database deletes securely (``PRAGMA secure_delete``), and the
@@ -26,21 +29,42 @@ from collections.abc import Iterable
 from typing import Any
 
 from flask import current_app
+from flask_babel import format_date
+from flask_babel import gettext as _
 from huey import crontab
-from sqlalchemy import or_, select, text, union
+from sqlalchemy import func, or_, select, text, union, update
 
 from . import audit, clock
+from .errors import UserError
 from .extensions import db
 from .letters import letter_kind, organisation
-from .models import RETAINED_PASSPORT_FIELDS, DonationImport, HistoryImport, Letter, User
+from .models import (
+    RETAINED_PASSPORT_FIELDS,
+    AuditEvent,
+    DataExport,
+    Donation,
+    DonationImport,
+    Donor,
+    FundedItem,
+    GiftAidDeclaration,
+    HistoryImport,
+    Letter,
+    OutboxMessage,
+    User,
+)
 from .models.types import utcnow
 from .modules import plugin_manager
 from .tasks import periodic
 from .transactions import transaction
 
 CHUNK = 200
+GIFT_AID_YEARS = 6  # HMRC may ask about a claim for six years
+# What an erased user keeps of their profile: nothing personal (the clinic stays, for the figures).
+ERASED_USER_FIELDS = ("specialty", "position", "phone", "passport_full_name", "nationality", "date_of_birth",
+                      "passport_number", "passport_expiry")
 KIND_NAMES = {"passport_details": "profiles' passport details", "letters": "letters' PDFs and passport facts",
-              "donation_files": "donation import files", "history_files": "history import files"}
+              "donation_files": "donation import files", "history_files": "history import files",
+              "data_exports": "data exports past their day"}
 
 
 def passport_cutoff(today: dt.date | None = None) -> dt.date:
@@ -99,7 +123,9 @@ def due(today: dt.date | None = None) -> dict[str, list[int]]:
     now, cutoff = utcnow(), passport_cutoff(today)
     return {"passport_details": _ids(_users_due(now, cutoff)), "letters": _ids(_letters_due(cutoff)),
             "donation_files": _ids(_files_due(DonationImport, now)),
-            "history_files": _ids(_files_due(HistoryImport, now))}
+            "history_files": _ids(_files_due(HistoryImport, now)),
+            "data_exports": _ids(select(DataExport.id).where(DataExport.content.is_not(None),
+                                                             DataExport.expires_at < now))}
 
 
 def _purge_profiles(ids: list[int], now: dt.datetime) -> None:
@@ -128,12 +154,18 @@ def _purge_files(model: Any, ids: list[int], now: dt.datetime) -> None:
         audit.record("import_file_purged", upload, actor=None, details={"filename": upload.filename})
 
 
+def _purge_exports(ids: list[int], now: dt.datetime) -> None:
+    db.session.execute(update(DataExport).where(DataExport.id.in_(ids)).values(content=None)
+                       .execution_options(synchronize_session=False))
+
+
 def purge(today: dt.date | None = None) -> dict[str, int]:
     """Remove what has outlived its retention period, a chunk per transaction; how many of each kind."""
     found, now = due(today), utcnow()
     steps = {"passport_details": _purge_profiles, "letters": _purge_letters,
              "donation_files": lambda ids, at: _purge_files(DonationImport, ids, at),
-             "history_files": lambda ids, at: _purge_files(HistoryImport, ids, at)}
+             "history_files": lambda ids, at: _purge_files(HistoryImport, ids, at),
+             "data_exports": _purge_exports}
     for kind, ids in found.items():
         for chunk in _chunks(ids):
             with transaction():
@@ -155,5 +187,144 @@ def _empty_the_write_ahead_log() -> None:
 @periodic("privacy.purge", crontab(hour="3", minute="17"))
 def nightly_purge() -> None:
     counts = purge()
+    counts["erased_donors"] = erase_due_donors()
     if any(counts.values()):
         current_app.logger.info("privacy purge: %s", counts)
+
+
+# --- Erasure -----------------------------------------------------------------------------
+
+ERASED_REASON = "erased"
+
+
+class ErasureRefused(UserError):
+    """Something of the person's is still open: nothing was erased."""
+
+    status = 409
+
+
+def pseudonym_for(person: User | Donor) -> str:
+    """The stable name an erased person is known by from then on ("Former doctor #123")."""
+    if isinstance(person, Donor):
+        return f"Former donor #{person.id}"
+    role = next((role for role in ("doctor", "expert", "finance", "staff", "admin") if role in person.roles), "user")
+    return f"Former {role} #{person.id}"
+
+
+def erasure_blockers(person: User | Donor, *, by: User | None = None) -> list[str]:
+    """Why ``person`` cannot be erased now, in words (empty when they can)."""
+    reasons = [str(reason) for batch in plugin_manager().hook.portal_erasure_blockers(person=person)
+               for reason in batch or []]
+    if isinstance(person, User) and by is not None and person.id == by.id:
+        reasons.insert(0, _("you cannot erase your own account"))
+    if person.erased_at is not None:
+        reasons.insert(0, _("already erased"))
+    return reasons
+
+
+def gift_aid_hold(donor: Donor) -> dt.date | None:
+    """The day HMRC can no longer ask about this donor's Gift Aid (6 years after the last gift a
+    declaration covers), if that is still to come; None when nothing holds the erasure back."""
+    if not db.session.scalar(select(func.count()).select_from(GiftAidDeclaration)
+                             .where(GiftAidDeclaration.donor_id == donor.id)):
+        return None
+    last_gift = db.session.scalar(select(func.max(Donation.received_on)).where(Donation.donor_id == donor.id))
+    if last_gift is None:
+        return None
+    until = last_gift.replace(year=last_gift.year + GIFT_AID_YEARS) if not (
+        last_gift.month == 2 and last_gift.day == 29) else dt.date(last_gift.year + GIFT_AID_YEARS, 3, 1)
+    return until if until > clock.today() else None
+
+
+def erase_letter(letter: Letter, pseudonym: str, now: dt.datetime) -> None:
+    """Revoke a letter of an erased person ("erased"), and keep nothing of them in it: no PDF,
+    no facts, no name on the verification page."""
+    if letter.status == "valid":
+        letter.status, letter.revoked_reason, letter.revoked_at = "revoked", ERASED_REASON, now
+    letter.pdf, letter.facts, letter.purged_at = None, {}, letter.purged_at or now
+    letter.public_facts = {**(letter.public_facts or {}), "holder": pseudonym}
+
+
+def erase_person(person: User | Donor, *, by: User) -> str:
+    """Erase ``person`` ("erased"), or, for a donor whose Gift Aid HMRC may still audit, set the
+    day it will happen ("scheduled"). Refused with the reasons while something is open."""
+    with transaction():
+        reasons = erasure_blockers(person, by=by)
+        if reasons:
+            raise ErasureRefused(_("Cannot erase yet: %(reasons)s.", reasons="; ".join(reasons)))
+        if isinstance(person, Donor):
+            hold = gift_aid_hold(person)
+            if hold is not None:
+                person.erasure_due_on = hold
+                audit.record("erasure_scheduled", person, actor=by, details={"on": hold.isoformat()})
+                return "scheduled"
+        paths = _erase(person, by)
+    for path in paths:
+        path.unlink(missing_ok=True)
+    return "erased"
+
+
+def _erase(person: User | Donor, by: User | None) -> list[Any]:
+    now, pseudonym, email = utcnow(), pseudonym_for(person), person.email
+    paths = [path for batch in plugin_manager().hook.portal_erase(person=person, pseudonym=pseudonym)
+             for path in batch or []]
+    if email:
+        for message in db.session.scalars(select(OutboxMessage).where(OutboxMessage.recipient == email)):
+            message.recipient, message.subject, message.body_text = f"erased-{message.id}@erased.invalid", \
+                pseudonym, ""
+            if message.status == "pending":
+                message.status, message.last_error = "failed", ERASED_REASON
+    for export in db.session.scalars(select(DataExport).where(
+            DataExport.subject_type == audit.subject_type_of(person), DataExport.subject_id == person.id)):
+        export.content = None
+    if isinstance(person, User):
+        for letter in db.session.scalars(select(Letter).join(FundedItem, FundedItem.id == Letter.funded_item_id)
+                                         .where(FundedItem.beneficiary_id == person.id)):
+            erase_letter(letter, pseudonym, now)
+        for name in ERASED_USER_FIELDS:
+            setattr(person, name, None)
+        person.name, person.email = pseudonym, f"erased-{person.id}@erased.invalid"
+        person.password_hash, person.active = None, False
+        person.revoke_sessions()
+        db.session.execute(update(AuditEvent).where(AuditEvent.actor_id == person.id)
+                           .values(actor_name=pseudonym).execution_options(synchronize_session=False))
+    person.erased_at = now
+    audit.record("person_erased", person, actor=by, details={"pseudonym": pseudonym})
+    return paths
+
+
+def erase_due_donors(today: dt.date | None = None) -> int:
+    """Carry out the erasures that waited for HMRC's six years; how many."""
+    due_ids = list(db.session.scalars(select(Donor.id).where(
+        Donor.erasure_due_on.is_not(None), Donor.erasure_due_on <= (today or clock.today()),
+        Donor.erased_at.is_(None))))
+    for donor_id in due_ids:
+        with transaction():
+            donor = db.session.get(Donor, donor_id)
+            if donor is not None and donor.erased_at is None:
+                _erase(donor, None)
+    return len(due_ids)
+
+
+def erase_and_report(subject: User | Donor, back: str) -> Any:
+    """A view's answer to "erase": erase (or schedule) once the box is ticked, say what
+    happened or why not, and go back to ``back``."""
+    from flask import flash, redirect, request
+
+    from .responses import current_actor
+
+    if request.form.get("confirm") != "yes":
+        flash(_("Tick the box to confirm the erasure: it cannot be undone."), "error")
+        return redirect(back, code=303)
+    try:
+        outcome = erase_person(subject, by=current_actor())
+    except UserError as refused:
+        flash(str(refused.message), "error")
+        return redirect(back, code=303)
+    if outcome == "scheduled" and isinstance(subject, Donor) and subject.erasure_due_on:
+        flash(_("HMRC may still ask about this donor's Gift Aid: their details will be erased on %(day)s.",
+                day=format_date(subject.erasure_due_on, "long")), "info")
+    else:
+        flash(_("Erased: from now on the records name them %(pseudonym)s.", pseudonym=pseudonym_for(subject)),
+              "success")
+    return redirect(back, code=303)

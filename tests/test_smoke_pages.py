@@ -34,6 +34,7 @@ from portal.models import (
     Acknowledgement,
     ApplicationDocument,
     ConferenceReport,
+    DataExport,
     Donation,
     DonationAllocation,
     DonationImport,
@@ -79,6 +80,9 @@ PAGES: dict[str, tuple[Any, ...]] = {
     "/clinics/new":                                           (LOGIN, 403,   403,   403,   403,   200,   403,   200),
     "/clinics/{clinic}/edit":                                 (LOGIN, 403,   403,   403,   403,   200,   403,   200),
     "/admin/users":                                           (LOGIN, 403,   403,   403,   403,   403,   403,   200),
+    "/admin/passport-reads":                                  (LOGIN, 403,   403,   403,   403,   403,   403,   200),
+    "/data-exports/{data_export}":                            (LOGIN, 404,   404,   404,   404,   200,   404,   404),
+    "/data-exports/{data_export}/{data_export_token}.zip":    (LOGIN, 404,   404,   404,   404,   404,   404,   404),
     "/admin/users/{other_doctor}":                            (LOGIN, 403,   403,   403,   403,   403,   403,   200),
     "/admin/organisation":                                    (LOGIN, 403,   403,   403,   403,   403,   403,   200),
     # Applications: the doctor's own; staff see them once submitted, never a draft.
@@ -209,7 +213,8 @@ def seeded(app, make_user, make_clinic, make_conference, make_application) -> Se
                                      content="Date,Amount,Reference,Name\r\n01/03/2025,25.00,BANK-1,Alice New\r\n")
     history_import = HistoryImport(kind="trip", filename="trips.csv", uploaded_by_id=staff.id,
                                    content=b"Start date,Doctor,Conference\r\n2014-05-02,Anna Petrova,ESC 2014\r\n")
-    db.session.add_all([donation_import, history_import])
+    data_export = DataExport(subject_type="users", subject_id=staff.id, requested_by_id=staff.id, token="t" * 43)
+    db.session.add_all([donation_import, history_import, data_export])
     db.session.commit()
     # Thanked by post in a batch: the batch's printable PDF and the letter are real.
     report = donor_services.acknowledge_pending(by=staff, workers=1)
@@ -219,7 +224,8 @@ def seeded(app, make_user, make_clinic, make_conference, make_application) -> Se
         "application": application.id, "draft": draft.id, "document": document.id, "claim": claim.id,
         "line": line.id, "visit": visit.id, "donor": donor.id, "donation": donation.id, "batch": report.batch_id,
         "acknowledgement": acknowledgement.id, "donation_import": donation_import.id,
-        "history_import": history_import.id, "clinic": clinic.id,
+        "history_import": history_import.id, "data_export": data_export.id,
+        "data_export_token": data_export.token, "clinic": clinic.id,
         "conference": ended.id, "other_doctor": people["other_doctor"].id,
         "letter_token": acknowledgement.letter.token, "spent_token": "not-a-valid-link",
         "reset_token": password_reset_token(people["other_doctor"]),

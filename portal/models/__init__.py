@@ -30,7 +30,7 @@ from .funding import BUDGET_CATEGORIES, BudgetLine, FundedItem
 from .history import HISTORY_KINDS, HistoricalRecord, HistoryImport
 from .letters import LETTER_STATES, Letter, LetterCounter, OrganisationSettings
 from .money import ExchangeRate
-from .records import JOB_STATES, AuditEvent, DataGeneration, Job, OutboxMessage, SensitiveRead, StoredFile
+from .records import JOB_STATES, AuditEvent, DataExport, DataGeneration, Job, OutboxMessage, SensitiveRead, StoredFile
 from .users import RETAINED_PASSPORT_FIELDS, ROLES, User, UserRole
 from .visits import ACTIVITY_KINDS, VISIT_STATES, ExpertVisit, VisitActivity
 
@@ -40,7 +40,7 @@ __all__ = [
     "ACTIVITY_KINDS", "VISIT_STATES", "ExpertVisit", "VisitActivity",
     "LINE_STATES", "PAYMENT_METHODS", "ExpenseClaim", "ExpenseLine", "Payment", "ProgrammeBudget",
     "Application", "APPLICATION_STATES", "ApplicationComment", "ApplicationDocument", "AuditEvent", "DataGeneration",
-    "Job", "JOB_STATES", "HISTORY_KINDS", "HistoricalRecord", "HistoryImport",
+    "Job", "JOB_STATES", "DataExport", "HISTORY_KINDS", "HistoricalRecord", "HistoryImport",
     "BUDGET_CATEGORIES", "BudgetLine", "Clinic", "Conference", "ConferenceReport", "DOCUMENT_KINDS",
     "ExchangeRate", "FundedItem", "Letter", "LetterCounter", "LETTER_STATES", "OrganisationSettings",
     "OutboxMessage", "PARTICIPATION", "RETAINED_PASSPORT_FIELDS", "SensitiveRead",

@@ -63,6 +63,10 @@ class Donor(BaseModel):
     notes: Mapped[str | None] = mapped_column(Text)
     # Lower-case name for search and for matching imported rows.
     search_name: Mapped[str] = mapped_column(String(400), index=True, default="")
+    # Erasure: when the personal details were replaced by a pseudonym, or (a donor whose Gift Aid
+    # HMRC may still audit) the day they will be.
+    erased_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    erasure_due_on: Mapped[dt.date | None] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -6,10 +6,10 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from ..extensions import BaseModel
-from .types import UTCDateTime, utcnow
+from .types import EncryptedBytes, UTCDateTime, utcnow
 
 
 class AuditEvent(BaseModel):
@@ -136,3 +136,25 @@ class SensitiveRead(BaseModel):
 
     reader = relationship("User", foreign_keys=[reader_id])
     subject = relationship("User", foreign_keys=[subject_id])
+
+
+class DataExport(BaseModel):
+    """Everything the portal holds about one person (a user or a donor), as a ZIP that a
+    background job writes: downloadable by whoever asked, for a day, then removed."""
+
+    __tablename__ = "data_exports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject_type: Mapped[str] = mapped_column(String(16))  # "users" or "donors"
+    subject_id: Mapped[int] = mapped_column(index=True)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"))
+    token: Mapped[str] = mapped_column(String(43), unique=True)
+    content: Mapped[bytes | None] = deferred(mapped_column(EncryptedBytes))
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ready_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    requested_by = relationship("User")
+    job = relationship("Job")

@@ -61,6 +61,7 @@ class User(UserMixin, BaseModel):
     # and when the retention period removed them.
     passport_updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     passport_purged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    erased_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)  # personal details replaced by a pseudonym
 
     role_rows: Mapped[list[UserRole]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by=UserRole.role

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -8,9 +9,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from ... import audit, letters, storage
+from ... import access_log, audit, letters, storage
 from ...extensions import db
 from ...models import ROLES, User, UserRole
+from ...models.types import utcnow
 from ...permissions import allow
 from ...responses import current_actor, form_page
 from ...search import matches_any
@@ -56,7 +58,15 @@ def user_detail(user_id: int) -> Response | tuple[str, int] | str:
         else:
             flash(_("Roles saved.") if changed else _("Nothing to change."), "success")
             return redirect(url_for("admin.user_detail", user_id=user.id), code=303)
-    return form_page("admin/user_detail.html", form, user=user, events=audit.timeline(user))
+    return form_page("admin/user_detail.html", form, user=user, events=audit.timeline(user),
+                     reads=access_log.reads_of(user), inactive_years=_inactive_years(user))
+
+
+def _inactive_years(user: User) -> int | None:
+    """The settings' years, when the account has not been used for longer than that."""
+    years = letters.organisation().inactive_account_years
+    last = user.last_login_at or user.created_at
+    return years if user.active and last < utcnow() - dt.timedelta(days=365 * years) else None
 
 
 @bp.post("/users/<int:user_id>/deactivate")

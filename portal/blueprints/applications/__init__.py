@@ -141,3 +141,29 @@ def portal_passport_in_use(cutoff: Any) -> Any:
     """A trip needs its doctor's passport details until the retention period after the conference."""
     return (select(Application.id, Application.beneficiary_id)
             .join(Conference, Conference.id == Application.conference_id).where(Conference.end_date >= cutoff))
+
+
+@hookimpl
+def portal_personal_data(person: Any) -> Any:
+    from .privacy import personal_data
+
+    return personal_data(person)
+
+
+@hookimpl
+def portal_erasure_blockers(person: Any) -> list[Any]:
+    from ...models import User
+
+    if not isinstance(person, User):
+        return []
+    waiting = db.session.scalar(select(func.count()).select_from(Application).where(
+        Application.beneficiary_id == person.id, Application.status.in_(("submitted", "changes_requested")))) or 0
+    return [_l("an application is awaiting a decision")] if waiting else []
+
+
+@hookimpl
+def portal_erase(person: Any, pseudonym: str) -> list[Any]:
+    from ...models import User
+    from .privacy import erase
+
+    return erase(person, pseudonym) if isinstance(person, User) else []

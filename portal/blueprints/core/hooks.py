@@ -1,5 +1,5 @@
-"""The core's own navigation, dashboard cards, labels and letters' access, given through the
-same hooks as modules."""
+"""The core's own navigation, dashboard cards, labels, letters' access and a person's data,
+given through the same hooks as modules."""
 
 from __future__ import annotations
 
@@ -8,15 +8,17 @@ from typing import Any
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
+from ... import audit
 from ...conferences import confirm_conference
 from ...extensions import db
-from ...hookspecs import DashboardCard, InboxItem, InboxKind, LabelKey, NavEntry, hookimpl
+from ...hookspecs import DashboardCard, InboxItem, InboxKind, LabelKey, NavEntry, PersonalData, hookimpl
 from ...inbox import INBOX_ROLES
 from ...letters import letter_kind
-from ...models import Conference, Letter
+from ...models import AuditEvent, Conference, FundedItem, Letter, OutboxMessage, SensitiveRead, User
 from ...permissions import has_role, is_staff
+from ...personal_data import as_row
 from .labels import audit_labels
 
 
@@ -97,3 +99,30 @@ def portal_can_access(user: Any, subject: Any) -> bool | None:
     kind = letter_kind(subject.kind)
     about = kind.load(subject.subject_id) if kind else None
     return kind is not None and about is not None and kind.can_download(user, about)
+
+
+@hookimpl
+def portal_personal_data(person: Any) -> PersonalData | None:
+    """A user's profile, the letters issued to them, the audit trail about them and by them,
+    the e-mails sent to them and who read their passport details."""
+    if not isinstance(person, User):
+        return None
+    profile = as_row(person, skip=("password_hash", "session_token"))
+    profile["roles"] = sorted(person.roles)
+    letters = db.session.scalars(select(Letter).join(FundedItem, FundedItem.id == Letter.funded_item_id)
+                                 .where(FundedItem.beneficiary_id == person.id).order_by(Letter.id)).all()
+    events = db.session.scalars(select(AuditEvent).where(or_(
+        (AuditEvent.subject_type == audit.subject_type_of(person)) & (AuditEvent.subject_id == person.id),
+        AuditEvent.actor_id == person.id)).order_by(AuditEvent.id)).all()
+    emails = db.session.scalars(select(OutboxMessage).where(OutboxMessage.recipient == person.email)
+                                .order_by(OutboxMessage.id)).all()
+    reads = db.session.scalars(select(SensitiveRead).where(SensitiveRead.subject_id == person.id)
+                               .order_by(SensitiveRead.id)).all()
+    return PersonalData(
+        records={"profile": [profile],
+                 "letters": [as_row(letter, skip=("token",)) for letter in letters],
+                 "audit_events": [as_row(event) for event in events],
+                 "emails": [as_row(message) for message in emails],
+                 "passport_reads": [{**as_row(read), "reader": read.reader.name if read.reader else None}
+                                    for read in reads]},
+        files=[(f"letters/{letter.reference}.pdf", letter.pdf) for letter in letters if letter.pdf is not None])

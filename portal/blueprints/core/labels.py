@@ -29,6 +29,7 @@ def audit_labels() -> dict[LabelKey, Any]:
             "roles_changed": lazy_pgettext("account action", "Roles changed"),
             "account_deactivated": lazy_pgettext("account action", "Account deactivated"),
             "account_reactivated": lazy_pgettext("account action", "Account reactivated"),
+            "person_erased": lazy_pgettext("account action", "Personal data erased: a pseudonym from now on"),
             "passport_purged": lazy_pgettext("account action",
                                              "Passport details removed after the retention period"),
         }),
@@ -40,6 +41,9 @@ def audit_labels() -> dict[LabelKey, Any]:
         **timeline_labels("donation_imports", actions={  # the core's purge, on the donors' uploads
             "import_file_purged": lazy_pgettext("donation import action",
                                                 "File removed after the retention period"),
+        }),
+        **timeline_labels("data_exports", actions={
+            "data_export_requested": lazy_pgettext("data export action", "Personal data export asked for"),
         }),
         **timeline_labels("clinics", actions={
             "clinic_created": lazy_pgettext("clinic action", "Clinic added"),

@@ -13,10 +13,11 @@ from ...modules import dashboard_cards_for
 from ...page_cache import cached_page
 from ...permissions import PUBLIC, SIGNED_IN, allow
 from ...responses import INVALID, current_actor, safe_next
-from . import history_views
+from . import history_views, privacy_views
 
 bp = Blueprint("core", __name__, template_folder="templates")
 history_views.register(bp)
+privacy_views.register(bp)
 
 
 @bp.get("/")

@@ -79,3 +79,20 @@ def portal_inbox_act(user: Any, kind: str, item_id: int, version: int | None) ->
     from .inbox import TO_THANK, act
 
     return act(user, item_id) if kind == TO_THANK and has_role(user, *ROLES) else None
+
+
+@hookimpl
+def portal_personal_data(person: Any) -> Any:
+    from .privacy import personal_data
+
+    return personal_data(person)
+
+
+@hookimpl
+def portal_erase(person: Any, pseudonym: str) -> list[Any]:
+    from ...models import Donor
+    from .privacy import erase
+
+    if isinstance(person, Donor):
+        erase(person, pseudonym)
+    return []

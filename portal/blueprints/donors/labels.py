@@ -31,6 +31,9 @@ def audit_labels() -> dict[LabelKey, Any]:
             "donor_changed": lazy_pgettext("donor action", "Donor details changed"),
             "gift_aid_declared": lazy_pgettext("donor action", "Gift Aid declaration recorded"),
             "gift_aid_cancelled": lazy_pgettext("donor action", "Gift Aid declaration cancelled"),
+            "person_erased": lazy_pgettext("donor action", "Personal details erased: a pseudonym from now on"),
+            "erasure_scheduled": lazy_pgettext("donor action",
+                                               "Erasure scheduled for when HMRC can no longer ask about Gift Aid"),
         }),
         **timeline_labels(Donation.__tablename__, states=DONATION_STATE_LABELS, actions={
             "donation_recorded": lazy_pgettext("donation action", "Donation recorded"),

@@ -30,6 +30,8 @@ from ...models import (
 from ...money import AmountError, format_minor, from_minor, to_minor
 from ...page_cache import cached_page
 from ...permissions import allow, can_access
+from ...personal_data import start_export
+from ...privacy import erase_and_report
 from ...responses import INVALID, current_actor, form_page, safe_next, show_error
 from ...tasks import resume_job
 from . import import_views, services
@@ -149,6 +151,22 @@ def _donor_page(donor: Donor, status: int = 200, **forms: Any) -> tuple[str, int
 @allow(*ROLES)
 def detail(donor_id: int) -> tuple[str, int]:
     return _donor_page(db.get_or_404(Donor, donor_id))
+
+
+@bp.post("/<int:donor_id>/data-export")
+@allow("admin")
+def data_export(donor_id: int) -> BaseResponse:
+    """Everything the portal holds about this donor, as a ZIP written in the background."""
+    return start_export(db.get_or_404(Donor, donor_id))
+
+
+@bp.post("/<int:donor_id>/erase")
+@allow("admin")
+def erase(donor_id: int) -> BaseResponse:
+    """The donor's personal details replaced by a pseudonym (or, while HMRC may ask about their
+    Gift Aid, the day that will happen set); their gifts and money stay."""
+    donor = db.get_or_404(Donor, donor_id)
+    return erase_and_report(donor, url_for("donors.detail", donor_id=donor.id))
 
 
 @bp.post("/<int:donor_id>/declarations")

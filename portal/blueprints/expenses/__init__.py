@@ -99,3 +99,48 @@ def portal_dashboard_cards(user: Any) -> list[DashboardCard]:
                                                          "committed: %(left)s", left=left),
                                    "expenses.budget", _l("See the budget"), order=33))
     return cards
+
+
+@hookimpl
+def portal_personal_data(person: Any) -> Any:
+    """A claimant's claims with their lines, the payments made to them and their receipts."""
+    from ...hookspecs import PersonalData
+    from ...models import Payment, User
+    from ...personal_data import as_row
+
+    if not isinstance(person, User):
+        return None
+    claims = db.session.scalars(select(ExpenseClaim).where(ExpenseClaim.claimant_id == person.id)
+                                .order_by(ExpenseClaim.id)).all()
+    payments = db.session.scalars(select(Payment).where(Payment.payee_id == person.id).order_by(Payment.id)).all()
+    receipts = [(f"receipts/{line.id}-{line.receipt.original_name}", line.receipt)
+                for claim in claims for line in claim.lines if line.receipt is not None]
+    return PersonalData(records={
+        "claims": [{**as_row(claim), "lines": [as_row(line) for line in claim.lines]} for claim in claims],
+        "payments": [{**as_row(payment), "lines": [line.id for line in payment.lines]} for payment in payments]},
+        files=receipts)
+
+
+@hookimpl
+def portal_erasure_blockers(person: Any) -> list[Any]:
+    from ...models import ExpenseLine, User
+
+    if not isinstance(person, User):
+        return []
+    unpaid = db.session.scalar(select(func.count()).select_from(ExpenseLine).join(ExpenseClaim).where(
+        ExpenseClaim.claimant_id == person.id, ExpenseLine.status.in_(("submitted", "approved", "queried")))) or 0
+    return [_l("an expense claim is not yet paid or decided")] if unpaid else []
+
+
+@hookimpl
+def portal_erase(person: Any, pseudonym: str) -> list[Any]:
+    """Receipts stay for the accounts (the receipts' retention period), but lose the name they
+    were uploaded under."""
+    from ...models import ExpenseLine, User
+
+    if isinstance(person, User):
+        for line in db.session.scalars(select(ExpenseLine).join(ExpenseClaim).where(
+                ExpenseClaim.claimant_id == person.id, ExpenseLine.receipt_id.is_not(None))):
+            suffix = line.receipt.original_name.rsplit(".", 1)[-1][:10] if "." in line.receipt.original_name else ""
+            line.receipt.original_name = f"receipt-{line.id}.{suffix}" if suffix else f"receipt-{line.id}"
+    return []

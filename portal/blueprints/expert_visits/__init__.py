@@ -100,3 +100,36 @@ def portal_dashboard_cards(user: Any) -> list[DashboardCard]:
 def portal_passport_in_use(cutoff: Any) -> Any:
     """A visit needs its expert's passport details until the retention period after departure."""
     return select(ExpertVisit.id, ExpertVisit.beneficiary_id).where(ExpertVisit.departure_on >= cutoff)
+
+
+@hookimpl
+def portal_personal_data(person: Any) -> Any:
+    from ...hookspecs import PersonalData
+    from ...models import AuditEvent, User
+    from ...personal_data import as_row
+
+    if not isinstance(person, User):
+        return None
+    visits = db.session.scalars(select(ExpertVisit).where(ExpertVisit.beneficiary_id == person.id)
+                                .order_by(ExpertVisit.id)).all()
+    ids = [visit.id for visit in visits]
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.subject_type == ExpertVisit.__tablename__,
+                                                         AuditEvent.subject_id.in_(ids))
+                                .order_by(AuditEvent.id)).all() if ids else []
+    return PersonalData(records={
+        "visits": [{**as_row(visit), "host_clinic": visit.host_clinic.name,
+                    "activities": [as_row(activity) for activity in visit.activities]} for visit in visits],
+        "visits_audit_events": [as_row(event) for event in events]})
+
+
+@hookimpl
+def portal_erasure_blockers(person: Any) -> list[Any]:
+    from ...models import User
+
+    if not isinstance(person, User):
+        return []
+    today = clock.today()
+    in_progress = db.session.scalar(select(func.count()).select_from(ExpertVisit).where(
+        ExpertVisit.beneficiary_id == person.id, ExpertVisit.status.in_(("planned", "confirmed")),
+        ExpertVisit.departure_on >= today)) or 0
+    return [_l("a visit is planned or in progress")] if in_progress else []
