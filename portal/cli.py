@@ -104,7 +104,7 @@ def purge_command(dry_run: bool) -> None:
     counts = {kind: len(ids) for kind, ids in privacy.due().items()} if dry_run else privacy.purge()
     verb = "would remove" if dry_run else "removed"
     for kind, number in counts.items():
-        click.echo(f"{verb} {number:>6}  {privacy.KIND_NAMES[kind]}")
+        click.echo(f"{verb} {number:>6}  {privacy.KIND_NAMES.get(kind, kind)}")
 
 
 def register(app: Flask) -> None:

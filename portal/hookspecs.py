@@ -249,6 +249,14 @@ def portal_erase(person: Any, pseudonym: str) -> list[Any]:
 
 
 @hookspec
+def portal_retention_due(settings: Any, now: Any) -> dict[str, Any]:
+    """Return this module's own data past its retention period (``settings`` are the
+    organisation's, ``now`` a UTC datetime): by kind name, a pair (the ids due, a function that
+    removes those ids in the caller's transaction). The nightly purge and ``privacy purge`` run
+    them beside the core's."""
+
+
+@hookspec
 def portal_passport_in_use(cutoff: Any) -> Any:
     """Return a SELECT of ``(funded item id, person's user id)`` for this module's trips or
     visits whose passport details are still needed: their event ends on or after ``cutoff``

@@ -64,7 +64,7 @@ ERASED_USER_FIELDS = ("specialty", "position", "phone", "passport_full_name", "n
                       "passport_number", "passport_expiry")
 KIND_NAMES = {"passport_details": "profiles' passport details", "letters": "letters' PDFs and passport facts",
               "donation_files": "donation import files", "history_files": "history import files",
-              "data_exports": "data exports past their day"}
+              "data_exports": "data exports past their day", "receipts": "receipts past the accounts' years"}
 
 
 def passport_cutoff(today: dt.date | None = None) -> dt.date:
@@ -118,10 +118,18 @@ def _chunks(ids: list[int]) -> Iterable[list[int]]:
         yield ids[start:start + CHUNK]
 
 
+def _module_steps(now: dt.datetime) -> dict[str, tuple[list[int], Any]]:
+    steps: dict[str, tuple[list[int], Any]] = {}
+    for batch in plugin_manager().hook.portal_retention_due(settings=organisation(), now=now):
+        steps.update(batch or {})
+    return steps
+
+
 def due(today: dt.date | None = None) -> dict[str, list[int]]:
     """What a purge would remove now, by kind: the ids of the profiles, letters and files."""
     now, cutoff = utcnow(), passport_cutoff(today)
-    return {"passport_details": _ids(_users_due(now, cutoff)), "letters": _ids(_letters_due(cutoff)),
+    return {**{kind: list(ids) for kind, (ids, _remove) in _module_steps(now).items()},
+            "passport_details": _ids(_users_due(now, cutoff)), "letters": _ids(_letters_due(cutoff)),
             "donation_files": _ids(_files_due(DonationImport, now)),
             "history_files": _ids(_files_due(HistoryImport, now)),
             "data_exports": _ids(select(DataExport.id).where(DataExport.content.is_not(None),
@@ -162,14 +170,18 @@ def _purge_exports(ids: list[int], now: dt.datetime) -> None:
 def purge(today: dt.date | None = None) -> dict[str, int]:
     """Remove what has outlived its retention period, a chunk per transaction; how many of each kind."""
     found, now = due(today), utcnow()
-    steps = {"passport_details": _purge_profiles, "letters": _purge_letters,
-             "donation_files": lambda ids, at: _purge_files(DonationImport, ids, at),
-             "history_files": lambda ids, at: _purge_files(HistoryImport, ids, at),
-             "data_exports": _purge_exports}
+    steps: dict[str, Any] = {kind: (lambda ids, at, remove=remove: remove(ids))
+                             for kind, (_ids, remove) in _module_steps(now).items()}
+    steps |= {"passport_details": _purge_profiles, "letters": _purge_letters,
+              "donation_files": lambda ids, at: _purge_files(DonationImport, ids, at),
+              "history_files": lambda ids, at: _purge_files(HistoryImport, ids, at),
+              "data_exports": _purge_exports}
     for kind, ids in found.items():
         for chunk in _chunks(ids):
             with transaction():
-                steps[kind](chunk, now)
+                paths = steps[kind](chunk, now) or []
+            for path in paths:  # files go once the rows that named them are gone for good
+                path.unlink(missing_ok=True)
     if any(found.values()):
         _empty_the_write_ahead_log()
     return {kind: len(ids) for kind, ids in found.items()}

@@ -74,8 +74,8 @@ def test_the_purge_removes_passport_data_past_retention_and_letters_still_verify
     old_public, old_sha = old_letter.public_facts, old_letter.sha256
     file_ids = (old_file.id, new_file.id, old_history.id, recent_profile.id)
     if not POSTGRES_URL:  # the ciphertexts as stored before the purge: they must go too, not only the text
-        stored_number = db.session.execute(text("SELECT passport_number FROM users WHERE id = :id"),
-                                           {"id": old_doctor}).scalar()
+        stored_number, stored_birth = db.session.execute(
+            text("SELECT passport_number, date_of_birth FROM users WHERE id = :id"), {"id": old_doctor}).one()
         stored_pdf = db.session.execute(text("SELECT pdf FROM letters WHERE id = :id"), {"id": old_letter_id}).scalar()
         assert stored_number.encode() in raw_database_bytes(app)
 
@@ -118,12 +118,15 @@ def test_the_purge_removes_passport_data_past_retention_and_letters_still_verify
     assert "OLD TRIP" in page
     assert client.get(f"/verify/{kept.token}").status_code == 200
 
-    # A second run removes nothing more
-    assert privacy.purge() == {kind: 0 for kind in privacy.KIND_NAMES}
+    # A second run removes nothing more; and no upload on disk holds the passport number
+    assert set(privacy.purge().values()) == {0}
+    uploads = Path(app.config["UPLOAD_FOLDER"])
+    assert not any(b"OLD123456" in f.read_bytes() for f in uploads.rglob("*") if f.is_file())
 
     if not POSTGRES_URL:
         content = raw_database_bytes(app)
         assert b"OLD123456" not in content and stored_number.encode() not in content
+        assert stored_birth.encode() not in content and b"1986-04-17" not in content
         assert bytes(stored_pdf[:64]) not in content  # the encrypted PDF is overwritten, not left in free pages
         assert b"Alice Oldfile" not in content and b"Carol Historic" not in content
         assert b"Bob Newfile" in content  # the files were really read
@@ -185,3 +188,42 @@ def test_every_download_of_a_letter_with_passport_details_is_logged(app, client,
     assert [(r.reader_id, r.subject_id, r.what) for r in reads] == [
         (application.doctor.id, application.doctor.id, f"letter {letter.reference}"),
         (staff.id, application.doctor.id, f"letter {letter.reference}")]
+
+
+def test_receipts_go_after_the_accounts_years_and_unpaid_ones_stay(app, client, login, approved_application):
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    from portal import storage
+    from portal.models import ExpenseClaim, ExpenseLine, Payment
+
+    application = approved_application()
+    doctor = application.doctor
+    claim = ExpenseClaim(funded_item_id=application.id, claimant_id=doctor.id)
+    db.session.add(claim)
+    db.session.flush()
+    lines = []
+    for n, (status, paid_on) in enumerate((("paid", TODAY.replace(year=TODAY.year - 7)), ("paid", TODAY),
+                                           ("approved", None))):
+        receipt = storage.store_upload(FileStorage(io.BytesIO(b"%PDF-1.4 receipt " + bytes([65 + n])),
+                                                   filename=f"r{n}.pdf"), by=doctor)
+        db.session.flush()
+        line = ExpenseLine(claim_id=claim.id, category="travel", spent_on=TODAY, description=f"Line {n}",
+                           amount=1000, currency="GBP", amount_gbp=1000, receipt_id=receipt.id, status=status)
+        if paid_on:
+            payment = Payment(payee_id=doctor.id, paid_on=paid_on, method="bank_transfer", reference=f"P{n}",
+                              amount_gbp=1000)
+            db.session.add(payment)
+            db.session.flush()
+            line.payment_id = payment.id
+        db.session.add(line)
+        lines.append((line, storage.path_of(receipt)))
+    db.session.commit()
+    assert privacy.due()["receipts"] == [lines[0][0].id]
+    assert privacy.purge()["receipts"] == 1
+    db.session.expire_all()
+    assert db.session.get(ExpenseLine, lines[0][0].id).receipt_id is None and not lines[0][1].exists()
+    assert all(db.session.get(ExpenseLine, line.id).receipt_id is not None and path.exists()
+               for line, path in lines[1:])
+    assert db.session.get(ExpenseLine, lines[0][0].id).amount_gbp == 1000  # the money stays

@@ -144,3 +144,40 @@ def portal_erase(person: Any, pseudonym: str) -> list[Any]:
             suffix = line.receipt.original_name.rsplit(".", 1)[-1][:10] if "." in line.receipt.original_name else ""
             line.receipt.original_name = f"receipt-{line.id}.{suffix}" if suffix else f"receipt-{line.id}"
     return []
+
+
+@hookimpl
+def portal_retention_due(settings: Any, now: Any) -> dict[str, Any]:
+    """Receipts are kept the accounts' years after the line was paid (or refused), then deleted."""
+    import datetime as dt
+
+    from ...models import ExpenseLine, Payment
+
+    cutoff = now.date() - dt.timedelta(days=365 * settings.receipt_retention_years + settings.receipt_retention_years
+                                       // 4)
+    paid = select(ExpenseLine.id).join(Payment, Payment.id == ExpenseLine.payment_id).where(
+        ExpenseLine.receipt_id.is_not(None), Payment.paid_on < cutoff)
+    refused = select(ExpenseLine.id).where(
+        ExpenseLine.receipt_id.is_not(None), ExpenseLine.status == "rejected",
+        ExpenseLine.decided_at < dt.datetime.combine(cutoff, dt.time(), tzinfo=dt.UTC))
+    ids = sorted(set(db.session.scalars(paid)) | set(db.session.scalars(refused)))
+    return {"receipts": (ids, _remove_receipts)}
+
+
+def _remove_receipts(line_ids: list[int]) -> list[Any]:
+    from ... import audit, storage
+    from ...models import ExpenseLine, StoredFile
+
+    lines = list(db.session.scalars(select(ExpenseLine).where(ExpenseLine.id.in_(line_ids),
+                                                             ExpenseLine.receipt_id.is_not(None))))
+    stored_ids = {line.receipt_id for line in lines}
+    for line in lines:
+        audit.record("receipt_purged", line, actor=None, details={"stored_file": line.receipt_id})
+        line.receipt_id = None
+    db.session.flush()
+    still_used = set(db.session.scalars(select(ExpenseLine.receipt_id).where(ExpenseLine.receipt_id.in_(stored_ids))))
+    paths = []
+    for stored in db.session.scalars(select(StoredFile).where(StoredFile.id.in_(stored_ids - still_used))):
+        paths.append(storage.path_of(stored))
+        db.session.delete(stored)
+    return paths

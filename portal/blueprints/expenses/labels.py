@@ -34,6 +34,8 @@ def audit_labels() -> dict[LabelKey, Any]:
         }),
         **timeline_labels(ExpenseLine.__tablename__, states=LINE_STATE_LABELS, actions={
             "line_added": lazy_pgettext("expense line action", "Expense line added"),
+            "receipt_purged": lazy_pgettext("expense line action",
+                                            "Receipt deleted after the accounts' retention period"),
             "line_approve": lazy_pgettext("expense line action", "Expense line approved"),
             "line_reject": lazy_pgettext("expense line action", "Expense line rejected"),
             "line_query": lazy_pgettext("expense line action", "Question about an expense line"),
