@@ -104,6 +104,7 @@ ERROR_TITLES = {
     404: _l("Page not found"),
     405: _l("That action is not allowed here"),
     409: _l("That change conflicts with another"),
+    410: _l("This document is no longer kept"),
     413: _l("The upload is too large"),
     429: _l("Too many attempts"),
     500: _l("Something went wrong on our side"),
@@ -120,6 +121,8 @@ def _register_error_pages(app: Flask) -> None:
                          "Please go back, reload the page and try again.")
         elif code == 429:
             message = _l("Too many attempts in a short time. Please wait a minute and try again.")
+        elif code == 410:
+            message = _l("It was removed after the retention period. The letter's reference still verifies.")
         else:
             message = error.description if code == 409 else None  # a conflict explains itself
         template = "errors/_error.html" if htmx else "errors/error.html"

@@ -9,10 +9,14 @@ import datetime as dt
 import re
 from pathlib import Path
 
+import pytest
+from flask_login import login_user
 from sqlalchemy import func, select, text
+from werkzeug.exceptions import Gone
 
 from portal import privacy
 from portal.extensions import db
+from portal.letters.views import send_letter
 from portal.models import (
     AuditEvent,
     DonationImport,
@@ -151,8 +155,12 @@ def test_a_doctor_who_applies_again_is_asked_for_the_details_again(app, client, 
     assert response.status_code == 409
     assert "your passport number" in response.get_data(as_text=True)
     old = db.session.scalars(select(Letter).where(Letter.subject_id == application.id)).one()
-    assert client.get(f"/letters/visa_support/{application.id}").status_code in (409, 410)
+    assert client.get(f"/letters/visa_support/{application.id}").status_code == 409  # details missing again
     assert old.pdf is None
+    with app.test_request_context():  # a purged letter has no PDF to send: 410, never a 500
+        login_user(db.session.get(User, application.doctor.id))
+        with pytest.raises(Gone):
+            send_letter(old)
 
 
 def test_a_visit_that_is_over_loses_its_invitations_passport_copy(app, client, login, make_user, make_clinic):
