@@ -125,3 +125,29 @@ def test_an_admin_exports_a_donors_data(app, client, login, make_user, make_dono
     login(staff)
     assert client.post(f"/donors/{donor.id}/data-export").status_code == 403
     assert client.post(f"/donors/{donor.id}/erase", data={"confirm": "yes"}).status_code == 403
+
+
+def test_an_imported_donors_name_leaves_the_imports_report_too(app, client, login, make_user):
+    from portal.blueprints.donors.imports.mapping import guess_mapping
+    from portal.blueprints.donors.imports.reading import read_table
+    from portal.blueprints.donors.imports.service import import_donations
+    from portal.models import DonationImport
+
+    admin = make_user(roles=["admin"])
+    day = (TODAY - dt.timedelta(days=3)).strftime("%d/%m/%Y")
+    content = (f"Date,Amount,Reference,Name\r\n{day},25.00,REF-1,Penelope Imported\r\n"
+               f"{day},5.00,REF-1,Penelope Imported\r\n")  # the second: a duplicate, named in the report
+    upload = DonationImport(filename="bank.csv", content=content, uploaded_by_id=admin.id)
+    db.session.add(upload)
+    db.session.commit()
+    import_donations(upload, guess_mapping(read_table(content)), skip_errors=False, confirmed_errors=None, by=admin)
+    donor = db.session.scalars(select(Donor).where(Donor.last_name == "Imported")).one()
+    assert "Penelope" in json.dumps(db.session.get(DonationImport, upload.id).result)
+    login(admin)
+    client.post(f"/donors/{donor.id}/erase", data={"confirm": "yes"})
+    db.session.expire_all()
+    erased_upload = db.session.get(DonationImport, upload.id)
+    assert "Penelope" not in json.dumps(erased_upload.result) and "Penelope" not in erased_upload.content
+    assert f"Former donor #{donor.id}" in json.dumps(erased_upload.result)
+    page = client.get(f"/donors/imports/{upload.id}").get_data(as_text=True)
+    assert "Penelope" not in page

@@ -86,6 +86,9 @@ def deactivate(user_id: int) -> Response:
 @allow("admin")
 def reactivate(user_id: int) -> Response:
     user = _user_or_404(user_id)
+    if user.erased_at is not None:
+        flash(_("This account was erased: it cannot sign in again."), "error")
+        return redirect(url_for("admin.user_detail", user_id=user.id), code=303)
     services.reactivate(user, by=current_actor())
     flash(_("%(name)s can sign in again.", name=user.name), "success")
     return redirect(url_for("admin.user_detail", user_id=user.id), code=303)

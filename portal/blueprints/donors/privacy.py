@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy import select
 
 from ...extensions import db
 from ...hookspecs import PersonalData
-from ...models import Acknowledgement, AuditEvent, Donation, Donor, GiftAidDeclaration, Letter, OutboxMessage
+from ...models import (
+    Acknowledgement,
+    AuditEvent,
+    Donation,
+    DonationImport,
+    Donor,
+    GiftAidDeclaration,
+    Letter,
+    OutboxMessage,
+)
 from ...models.types import utcnow
 from ...personal_data import as_row
 from ...privacy import erase_letter
@@ -49,8 +59,22 @@ def erase(donor: Donor, pseudonym: str) -> None:
     now = utcnow()
     for letter in _letters(donor):
         erase_letter(letter, pseudonym, now)
+    _erase_from_imports(donor, pseudonym, now)
     donor.kind, donor.title, donor.first_name, donor.organisation_name = "individual", None, None, None
     donor.last_name = pseudonym
     donor.email = donor.house = donor.address = donor.postcode = donor.notes = None
     donor.contact_preference = "none"
     donor.refresh_search_name()
+
+
+def _erase_from_imports(donor: Donor, pseudonym: str, now: Any) -> None:
+    """The donor's name in an import's report becomes the pseudonym; a file still holding it is emptied."""
+    names = {name for name in (donor.full_name, donor.display_name, donor.email) if name}
+    for upload in db.session.scalars(select(DonationImport)):
+        if upload.result and any(name in json.dumps(upload.result, ensure_ascii=False) for name in names):
+            text = json.dumps(upload.result, ensure_ascii=False)
+            for name in sorted(names, key=len, reverse=True):
+                text = text.replace(json.dumps(name, ensure_ascii=False)[1:-1], pseudonym)
+            upload.result = json.loads(text)
+        if upload.content and any(name in upload.content for name in names):
+            upload.content, upload.purged_at = "", upload.purged_at or now
