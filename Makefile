@@ -43,9 +43,11 @@ demo: setup
 
 # The web server and the task consumer together (Procfile): e-mails land in instance/outbox/
 # within seconds, batches of letters run in the background.
+# Links in e-mails and letters point at this address unless BASE_URL is configured.
 run: demo
 	@echo "Serving on http://$(HOST):$(PORT) with the task consumer beside it  (Ctrl-C stops both)"
-	HOST=$(HOST) PORT=$(PORT) $(BIN)/honcho start -f Procfile
+	@echo "Development e-mails are written to instance/outbox/ as .eml files."
+	HOST=$(HOST) PORT=$(PORT) PORTAL_DEV_BASE_URL=http://$(HOST):$(PORT) $(BIN)/honcho start -f Procfile
 
 # Type-check portal/ (mypy, [tool.mypy] in pyproject.toml), then the whole suite on SQLite and again
 # on PostgreSQL (tests/run_suites.py decides and explains).

@@ -44,6 +44,7 @@ class Defaults:
     # from it, never from the request; requests naming another host get 400. Required in
     # production; development defaults to http://127.0.0.1:5000.
     BASE_URL: str | None = None
+    DEV_BASE_URL: str | None = None  # `make run` sets it to where it serves; BASE_URL wins when set
     # Other host names the portal answers to (an alias behind the proxy, say).
     ALLOWED_HOSTS: list[str] = []
     BASE_CURRENCY = "GBP"

@@ -34,7 +34,8 @@ def check_base_url(config: dict[str, Any]) -> None:
             raise RuntimeError(
                 "BASE_URL is not configured: set PORTAL_BASE_URL (for example https://portal.example.org) "
                 "before starting in production mode. Links in e-mails and letters are built from it.")
-        base_url = DEVELOPMENT_BASE_URL
+        # Outside production: the address `make run` serves on (PORTAL_DEV_BASE_URL), else port 5000.
+        base_url = (config.get("DEV_BASE_URL") or "").strip() or DEVELOPMENT_BASE_URL
     parts = urlsplit(base_url)
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
         raise RuntimeError(f"BASE_URL must be an http(s) address such as https://portal.example.org, not {base_url!r}")

@@ -182,3 +182,13 @@ def test_names_lose_direction_overrides_and_invisible_characters(app, make_user)
     assert user.name == "Dr anna Petrova"
     assert user.passport_full_name == "ANNA PETROVA"
     assert db.session.scalar(select(User.name).where(User.id == user.id)) == "Dr anna Petrova"
+
+
+def test_make_run_on_another_port_builds_links_for_that_port_unless_base_url_is_set(make_app):
+    served = make_app(BASE_URL=None, DEV_BASE_URL="http://127.0.0.1:5001")
+    with served.test_request_context("/"):
+        assert external_url("auth.login") == "http://127.0.0.1:5001/login"
+    configured = make_app(BASE_URL="https://portal.example.org", DEV_BASE_URL="http://127.0.0.1:5001")
+    with configured.test_request_context("/"):
+        assert external_url("auth.login") == "https://portal.example.org/login"
+    assert make_app(BASE_URL=None).config["BASE_URL"] == "http://127.0.0.1:5000"
