@@ -370,3 +370,20 @@ def test_every_donors_page_is_refused_to_a_doctor_and_asks_strangers_to_sign_in(
     login(make_user(roles=["doctor"]))
     for url in every_page:
         assert client.get(url).status_code == 403, url
+
+
+def test_the_country_list_holds_only_iso_countries_in_both_languages(client, login, staff):
+    import re
+
+    login(staff)
+    for language, expected in (("en", "France"), ("ru", "Франция")):
+        client.post("/language", data={"lang": language})
+        page = client.get("/donors/new").get_data(as_text=True)
+        options = dict(re.findall(r'<option[^>]*value="([A-Z]{2})"[^>]*>([^<]+)</option>',
+                                  re.search(r'<select[^>]*name="country".*?</select>', page, re.S)[0]))
+        assert options["FR"] == expected and next(iter(options)) == "GB"
+        assert not {"EU", "EZ", "UN", "XA", "XB", "ZZ", "QO", "XK"} & set(options)
+        assert len(options) == 249
+    refused = client.post("/donors/new", data={"kind": "individual", "last_name": "Smith", "country": "EU",
+                                               "contact_preference": "none", "language": "en"})
+    assert refused.status_code == 422

@@ -4,9 +4,9 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from flask_babel import get_locale, lazy_pgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import FileStorage
 from wtforms import (
@@ -24,6 +24,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
 from ... import clock
+from ...countries import country_choices
 from ...forms import column_choices, columns_chosen_once, initial_columns, strip, whole_minor_units
 from ...money import CURRENCIES, MAX_AMOUNT
 from .imports.mapping import DATE_FORMATS, TARGETS, Mapping
@@ -33,13 +34,6 @@ from .labels import KIND_LABELS, LANGUAGE_LABELS, METHOD_LABELS, PREFERENCE_LABE
 
 def _choices(labels: dict[str, Any]) -> list[SelectChoice]:
     return [SelectChoice(key, label) for key, label in labels.items()]
-
-
-def country_choices() -> list[SelectChoice]:
-    """Every country, named in the reader's language; the United Kingdom first."""
-    names = {code: name for code, name in get_locale().territories.items() if len(code) == 2 and code.isalpha()}
-    rest = sorted((code for code in names if code != "GB"), key=lambda code: names[code])
-    return [SelectChoice(code, names[code]) for code in ["GB", *rest]]
 
 
 def not_in_future(form: Any, field: Any) -> None:
