@@ -94,6 +94,7 @@ PAGES: dict[str, tuple[Any, ...]] = {
     "/applications/{application}":                            (LOGIN, 200,   404,   403,   403,   200,   403,   200),
     "/applications/{draft}":                                  (LOGIN, 200,   404,   403,   403,   404,   403,   404),
     "/applications/{draft}/edit":                             (LOGIN, 200,   404,   403,   403,   403,   403,   403),
+    "/applications/{draft}/withdraw":                         (LOGIN, 200,   404,   403,   403,   403,   403,   403),
     # A queue row's decision form, loaded when opened: only the decisions open now (approved: cancel).
     "/applications/{application}/decision/cancel":            (LOGIN, 403,   403,   403,   403,   200,   403,   200),
     "/applications/{application}/decision/approve":           (LOGIN, 403,   403,   403,   403,   409,   403,   409),

@@ -183,7 +183,7 @@ def test_every_transition_and_every_illegal_one(client, login, make_user, make_a
     application = make_application(doctor=doctor, status=state)
     if action in DOCTOR_ACTIONS:
         login(doctor)
-        response = client.post(f"/applications/{application.id}/{action}")
+        response = client.post(f"/applications/{application.id}/{action}", data={"confirm": "yes"})
         expected = DOCTOR_ACTIONS[action]
     else:
         login(make_user(roles=["staff"]))

@@ -147,9 +147,18 @@ def test_withdraw(client, login, make_application, make_user):
     doctor = make_user(roles=["doctor"])
     application = make_application(doctor=doctor, status="submitted")
     login(doctor)
-    assert client.post(f"/applications/{application.id}/withdraw").status_code == 303
+    detail = client.get(f"/applications/{application.id}").get_data(as_text=True)
+    assert f'href="/applications/{application.id}/withdraw"' in detail  # a link: nothing happens on one click
+    asked = client.get(f"/applications/{application.id}/withdraw")
+    assert asked.status_code == 200 and "Withdraw your application?" in asked.get_data(as_text=True)
+    dialog = client.get(f"/applications/{application.id}/withdraw", headers={"HX-Request": "true"})
+    assert dialog.get_data(as_text=True).lstrip().startswith("<dialog data-modal")
+    unconfirmed = client.post(f"/applications/{application.id}/withdraw")  # an old form, or a forged post
+    assert unconfirmed.status_code == 200 and db.session.get(Application, application.id).status == "submitted"
+    confirmed = {"confirm": "yes"}
+    assert client.post(f"/applications/{application.id}/withdraw", data=confirmed).status_code == 303
     assert db.session.get(Application, application.id).status == "withdrawn"
-    assert client.post(f"/applications/{application.id}/withdraw").status_code == 409
+    assert client.post(f"/applications/{application.id}/withdraw", data=confirmed).status_code == 409
 
 
 def test_the_running_total_survives_nonsense(client, login, make_user):

@@ -54,6 +54,7 @@ TRANSITIONS = {
     "complete": ({"approved"}, "completed"),
 }
 EDITABLE_STATES = {"draft", "changes_requested"}
+WITHDRAWABLE_STATES = TRANSITIONS["withdraw"][0]
 REPORT_GRACE_DAYS = 14
 
 Lines = dict[str, tuple[int, str]]  # category → (amount in minor units, currency)

@@ -241,9 +241,18 @@ def submit(application_id: int) -> Response:
                           _("Your application has been submitted. We will e-mail you when it is decided."))
 
 
-@bp.post("/<int:application_id>/withdraw")
+@bp.route("/<int:application_id>/withdraw", methods=["GET", "POST"])
 @allow("doctor")
-def withdraw(application_id: int) -> Response:
+def withdraw(application_id: int) -> Response | str:
+    """Withdrawing is asked first: the confirmation (a dialog for htmx, a page without JavaScript),
+    then a post that says yes."""
+    application = _application(application_id, change=True)
+    if request.method == "GET" and application.status not in services.WITHDRAWABLE_STATES:
+        abort(409, description=_("This application can no longer be withdrawn."))
+    if application.status in services.WITHDRAWABLE_STATES and (
+            request.method == "GET" or request.form.get("confirm") != "yes"):
+        template = "applications/_withdraw_dialog.html" if htmx else "applications/withdraw.html"
+        return render_template(template, application=application)
     return _doctor_action(application_id, services.withdraw, _("Your application has been withdrawn."))
 
 
@@ -303,6 +312,7 @@ def _detail_page(application: Application, **forms: Any) -> str:
                                         rates),
         "can_change": can_change_application(current_user, application),
         "report_due": services.report_due(application),
+        "withdrawable": services.WITHDRAWABLE_STATES,
         "document_form": forms.get("document_form") or DocumentForm(),
         "comment_form": forms.get("comment_form") or CommentForm(),
         "visa_form": forms.get("visa_form") or VisaForm(formdata=None, data={

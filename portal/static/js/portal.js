@@ -36,5 +36,22 @@
       summary = event.detail.elt.querySelector(".error-summary");
     }
     if (summary) summary.focus();
+    // A confirmation brought in by htmx (<dialog data-modal>): open it, modal.
+    var dialog = event.detail.target.querySelector && event.detail.target.querySelector("dialog[data-modal]:not([open])");
+    if (dialog && dialog.showModal) dialog.showModal();
+  });
+
+  // A dialog's "keep it" button closes it and leaves the page as it was.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-close-dialog]");
+    if (!button) return;
+    var dialog = button.closest("dialog");
+    if (dialog) { event.preventDefault(); dialog.close(); dialog.remove(); }
+  });
+
+  // A page that came back with errors (a plain post): the summary takes the keyboard focus.
+  document.addEventListener("DOMContentLoaded", function () {
+    var summary = document.querySelector(".error-summary");
+    if (summary) summary.focus();
   });
 })();
