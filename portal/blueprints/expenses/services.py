@@ -23,7 +23,7 @@ from werkzeug.datastructures import FileStorage
 from ... import audit, errors, storage
 from ...duties import ensure_not_beneficiary
 from ...exports import SafeCsvWriter
-from ...extensions import db, lock_for_update
+from ...extensions import db, lock_for_update, lock_row
 from ...labels import budget_category_label
 from ...mail import queue_mail
 from ...models import (
@@ -98,9 +98,16 @@ def claimable_categories(item: FundedItem) -> list[str]:
 
 @transaction
 def open_claim(item: FundedItem, *, by: User) -> ExpenseClaim:
-    """Start a claim against one of the claimant's own funded items."""
+    """Start a claim against one of the claimant's own funded items, or carry on with the one not
+    yet submitted (pressing "Claim expenses" twice, or in two tabs at once, makes one claim)."""
     if not can_claim(item, by):
         raise IllegalTransition(_l("Expenses can be claimed only against your own approved items."))
+    lock_row(FundedItem, item.id)
+    draft = db.session.scalar(select(ExpenseClaim).where(
+        ExpenseClaim.funded_item_id == item.id, ExpenseClaim.claimant_id == by.id, ExpenseClaim.direct.is_(False),
+        ExpenseClaim.submitted_at.is_(None)).order_by(ExpenseClaim.id).limit(1))
+    if draft is not None:
+        return draft
     claim = ExpenseClaim(funded_item=item, claimant_id=by.id)
     db.session.add(claim)
     db.session.flush()
