@@ -123,6 +123,8 @@ class ApplicationForm(FlaskForm):
 
 class ApproveForm(VersionedForm):
     approved = FormField(BudgetForm, label=_l("Approved amounts"))
+    # Shown only when the conference is still only proposed: approving confirms it too.
+    confirm_conference = BooleanField(_l("Confirm this conference too: its details above are right"))
 
 
 class RequestChangesForm(VersionedForm):

@@ -189,10 +189,17 @@ def _decide(application: Application, action: str, *, by: User, version: int | N
 
 
 @transaction(conflict=_overtaken)
-def approve(application: Application, amounts: Lines, *, by: User, version: int | None) -> None:
-    """Approve with an amount per requested category (prefilled with the request)."""
+def approve(application: Application, amounts: Lines, *, by: User, version: int | None,
+            confirm_conference: bool = False) -> None:
+    """Approve with an amount per requested category (prefilled with the request). A conference
+    still only proposed is confirmed in the same step when staff say so, else nothing happens."""
     _ensure_not_beneficiary(application, by)
     _check(application, "approve", version)
+    if not application.conference.confirmed:
+        if not confirm_conference:
+            raise Incomplete(_l("The conference is only proposed: check its details and tick the box to confirm "
+                                "it with this approval."), "confirm_conference")
+        conferences.confirm_conference(application.conference, by=by)
     for line in application.budget_lines:
         amount, currency = amounts.get(line.category, (0, line.requested_currency))
         line.approved_amount, line.approved_currency = amount, currency

@@ -396,15 +396,19 @@ def _decision(application_id: int, form_class: type, decide: Any, message: str) 
     if form.validate_on_submit():
         try:
             decide(application, form)
+        except services.Incomplete as missing:  # beside its box (a proposed conference to confirm)
+            show_error(missing, form)
         except UserError as error:
             # htmx swaps no 409 answer, so the error box (portal.js) says why this was refused
             if not htmx or isinstance(error, services.OwnApplication):
                 raise
             return _row(application, message=str(error.message), conflict=True), error.status
-        if not htmx:
-            flash(message, "success")
-            return redirect(safe_next(form.next.data, "applications.queue"), code=303)
-        return _row(application, message=message)
+        else:
+            if not htmx:
+                flash(message, "success")
+                return redirect(safe_next(form.next.data, "applications.queue"), code=303)
+            return _row(application, message=message)
+        application = _application(application_id)  # the refused transaction rolled back
     forms = {**decision_forms(application), _form_key(form): form}
     if not htmx:
         return _detail_page(application, decision=forms), INVALID
@@ -450,7 +454,8 @@ def decision_form(application_id: int, key: str) -> str:
 def approve(application_id: int) -> Response | tuple[str, int] | str:
     return _decision(application_id, ApproveForm,
                      lambda a, f: services.approve(a, budget_lines(f.approved), by=current_actor(),
-                                                   version=f.version_number()),
+                                                   version=f.version_number(),
+                                                   confirm_conference=bool(f.confirm_conference.data)),
                      _("Application approved. The doctor has been told."))
 
 
