@@ -10,6 +10,7 @@ from . import audit
 from .extensions import db
 from .mail import queue_mail
 from .models import Conference, User
+from .modules import plugin_manager
 from .permissions import is_staff
 from .transactions import transaction
 
@@ -37,6 +38,7 @@ def save_conference(conference: Conference | None, values: dict[str, Any], *, by
                      to_state="confirmed" if conference.confirmed else "proposed")
     elif changed:
         audit.record("conference_updated", conference, actor=by, details={"fields": changed})
+        plugin_manager().hook.portal_conference_changed(conference=conference, fields=changed, by=by)
     return conference
 
 

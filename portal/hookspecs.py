@@ -235,6 +235,12 @@ def portal_personal_data(person: Any) -> PersonalData | None:
 
 
 @hookspec
+def portal_conference_changed(conference: Any, fields: list[str], by: Any) -> None:
+    """A conference's details changed (``fields``), in the caller's transaction: refresh what
+    this module made from them (the letters that certify its dates, with ``letters.refresh_after_commit``)."""
+
+
+@hookspec
 def portal_erasure_blockers(person: Any) -> list[Any]:
     """Return why ``person`` (a ``User`` or ``Donor``) cannot be erased yet, in words for the
     admin (an unpaid claim, a visit in progress …); empty when nothing of this module's is open."""

@@ -22,10 +22,11 @@ from ..hookspecs import LetterKind
 from ..mail import queue_mail
 from ..models import Letter, LetterCounter, OrganisationSettings, User
 from ..models.types import utcnow
+from ..tasks import enqueue_after_commit, task
 from ..transactions import transaction
 from ..urls import external_url
 from .engine import html_to_pdf, qr_svg, render_html
-from .kinds import PUBLIC_FACTS
+from .kinds import PUBLIC_FACTS, letter_kind
 
 
 class NotReady(UserError):
@@ -225,3 +226,37 @@ def revoke(letter: Letter, reason: str, *, by: User, holder: User | None) -> Non
     audit.record("letter_revoked", letter, actor=by, from_state=previous, to_state="revoked", note=reason)
     if holder is not None:
         queue_mail(holder, "letter_revoked", letter=letter, reason=reason)
+
+
+# --- Letters whose facts changed ---------------------------------------------------------
+
+def refresh_after_commit(kind_key: str, subject_ids: list[int], *, by: User) -> None:
+    """Once the change commits, replace each subject's valid letter of ``kind_key`` whose facts
+    no longer hold by a new one, and tell its holder (``letters.refresh``, in the background)."""
+    if subject_ids:
+        enqueue_after_commit("letters.refresh", kind_key, sorted(set(subject_ids)), by.id)
+
+
+@task("letters.refresh")
+def refresh(kind_key: str, subject_ids: list[int], by_id: int) -> int:
+    """Supersede the valid letters of these subjects whose facts changed; how many were replaced."""
+    kind, by = letter_kind(kind_key), db.session.get(User, by_id)
+    if kind is None or by is None:
+        return 0
+    replaced = 0
+    for subject_id in subject_ids:
+        subject = kind.load(subject_id)
+        latest = latest_letter(kind, subject) if subject is not None else None
+        if latest is None or latest.status != "valid" or latest.facts == kind.facts(subject) or kind.missing(subject):
+            continue
+        try:
+            letter = obtain(kind, subject, by=by)
+        except UserError:
+            continue  # not ready after all (a profile emptied meanwhile): the holder asks again
+        holder = kind.holder(subject)
+        if letter.id != latest.id and holder is not None:
+            with transaction():
+                queue_mail(holder, "letter_reissued", letter=letter, previous=latest.reference,
+                           login_url=external_url("auth.login"))
+            replaced += 1
+    return replaced

@@ -167,3 +167,13 @@ def portal_erase(person: Any, pseudonym: str) -> list[Any]:
     from .privacy import erase
 
     return erase(person, pseudonym) if isinstance(person, User) else []
+
+
+@hookimpl
+def portal_conference_changed(conference: Any, fields: list[str], by: Any) -> None:
+    """The visa letters of the conference's funded applications certify its name, place and dates."""
+    from ...letters.service import refresh_after_commit
+
+    ids = list(db.session.scalars(select(Application.id).where(Application.conference_id == conference.id,
+                                                               Application.is_funded())))
+    refresh_after_commit("visa_support", ids, by=by)
