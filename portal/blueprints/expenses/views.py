@@ -438,6 +438,7 @@ def budget() -> BaseResponse | tuple[str, int] | str:
             flash(_("Budget saved."), "success")
             return redirect(url_for("expenses.budget", year=form.year.data), code=303)
     figures = year_figures(year)
-    months = get_month_names("abbreviated", locale=get_locale())
+    # A column label names the month on its own: the stand-alone form (май, not мая).
+    months = get_month_names("abbreviated", context="stand-alone", locale=get_locale())
     return form_page("expenses/budget.html", form, figures=figures, chart=chart_bars(figures["months"]),
                      month_names=months)
