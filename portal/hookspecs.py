@@ -126,6 +126,9 @@ class LetterKind:
     # a letter holding them loses its PDF and these facts once its trip or visit is over, and
     # each download of it is logged as a read of passport details.
     personal_facts: tuple[str, ...] = ()
+    # What the public verification page shows of the letter and how it names it: (public fact,
+    # label) pairs; None for the usual "Issued to", "Event or visit", "Dates".
+    public_fields: tuple[tuple[str, Any], ...] | None = None
 
     def __post_init__(self) -> None:
         # Whatever a module certifies is printed: no invisible or direction-changing characters.

@@ -142,9 +142,13 @@ def verify(token: str) -> tuple[str, int] | str:
     if letter is None:
         return render_template("letters/verify.html", letter=None), 404
     kind = letter_kind(letter.kind)
-    return render_template("letters/verify.html", letter=letter, facts=letter.public_facts,
+    fields = (kind.public_fields if kind and kind.public_fields else None) or DEFAULT_PUBLIC_FIELDS
+    return render_template("letters/verify.html", letter=letter, facts=letter.public_facts, fields=fields,
                            kind_title=kind.title if kind else letter.kind,
                            newer=letter.superseded_by.reference if letter.superseded_by else None)
+
+
+DEFAULT_PUBLIC_FIELDS = (("holder", _l("Issued to")), ("event", _l("Event or visit")), ("dates", _l("Dates")))
 
 
 def letter_panel(key: str, subject: Any) -> dict[str, Any] | None:

@@ -157,6 +157,17 @@ def test_the_verification_page_says_the_letter_is_valid(client, staff, make_dono
     assert "Valid: this letter was issued by" in html
     assert letter.reference in html and "Jane Smith" in html and "Thank-you letter" in html
     assert donor.email not in html and "SW1A" not in html
+    # A thank-you letter is labelled as one: its amount is not an "Event or visit"
+    assert "<dt>Thanks for gifts of</dt>" in html and "<dt>Written to</dt>" in html
+    assert "Event or visit" not in html and "Issued to" not in html
+
+
+def test_a_title_is_never_an_initial():
+    from portal.blueprints.donors.letters import initials
+
+    assert initials("Dr Daria Ivanova Jones") == "D. I. J."
+    assert initials("Prof. Anna Petrova") == "A. P." and initials("Anna Petrova") == "A. P."
+    assert initials("доктор Анна Петрова") == "А. П."
 
 
 # --- The impact statement -----------------------------------------------------------------

@@ -29,17 +29,19 @@ def _staff(user: Any, subject: Any) -> bool:
 
 
 def _donor_letter(key: str, title: Any, template: str, model: Any, subject_type: str, facts: Any, missing: Any,
-                  language_of: Any) -> LetterKind:
+                  language_of: Any, public_fields: tuple[tuple[str, Any], ...]) -> LetterKind:
     """Staff issue and revoke donor letters; the donor reads them in their own language."""
     return LetterKind(key=key, title=title, template=template, subject_type=subject_type,
                       load=lambda subject_id: db.session.get(model, subject_id), facts=facts, missing=missing,
-                      can_download=_staff, can_revoke=_staff, language_of=language_of)
+                      can_download=_staff, can_revoke=_staff, language_of=language_of, public_fields=public_fields)
 
 
 def thanks_letter() -> LetterKind:
     return _donor_letter(THANKS_KIND, _l("Thank-you letter"), "donors/letters/thanks.html", Acknowledgement,
                          "acknowledgement", thanks_facts, lambda acknowledgement: [],
-                         lambda acknowledgement: acknowledgement.donor.language)
+                         lambda acknowledgement: acknowledgement.donor.language,
+                         (("holder", _l("Written to")), ("event", _l("Thanks for gifts of")),
+                          ("dates", _l("Gifts received on"))))
 
 
 def _impact_missing(donor: Donor) -> list[Any]:
@@ -52,7 +54,8 @@ def _impact_missing(donor: Donor) -> list[Any]:
 
 def impact_letter() -> LetterKind:
     return _donor_letter(IMPACT_KIND, _l("Impact statement"), "donors/letters/impact.html", Donor, "donor",
-                         impact_facts, _impact_missing, lambda donor: donor.language)
+                         impact_facts, _impact_missing, lambda donor: donor.language,
+                         (("holder", _l("Written for")), ("event", _l("What it reports"))))
 
 
 # What the letters say -------------------------------------------------------------------
@@ -123,5 +126,11 @@ def impact_facts(donor: Donor) -> dict[str, Any]:
             "title": donor.title or ""}
 
 
+TITLE_WORDS = {"dr", "prof", "professor", "mr", "mrs", "ms", "miss", "mx", "sir", "dame", "доктор", "д-р", "проф",
+               "профессор"}
+
+
 def initials(name: str) -> str:
-    return " ".join(f"{part[0]}." for part in name.split() if part[:1].isalpha())
+    """"Dr Daria Ivanova" → "D. I.": a title is a title, never an initial."""
+    words = [part for part in name.split() if part.rstrip(".").lower() not in TITLE_WORDS]
+    return " ".join(f"{part[0]}." for part in words if part[:1].isalpha())
