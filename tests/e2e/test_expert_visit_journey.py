@@ -172,7 +172,8 @@ def test_visit_for_new_expert_letter_and_reissue(
         # The expert finds the visit, issues the invitation letter and downloads it.
         expert.goto(f"{base}/visits/")
         expect(expert.get_by_role("heading", level=1)).to_have_text("My visits")
-        expert.locator("#main table").get_by_role("link", name=EXPERT_NAME, exact=True).click()
+        expect(expert.locator("#main table").get_by_role("link", name=EXPERT_NAME)).to_have_count(0)
+        expert.locator("#main table").get_by_role("link", name=f"Your visit to {CLINIC}", exact=True).click()
         expect(expert).to_have_url(visit_url)
         expect(expert.get_by_role("button", name="Confirm the visit")).to_have_count(0)
         expect(expert.get_by_role("link", name="Edit the visit")).to_have_count(0)

@@ -6,7 +6,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -303,8 +314,10 @@ def acknowledge(donation_id: int) -> BaseResponse | tuple[str, int] | str:
     else:
         message = _("Thanked %(channel)s: letter %(reference)s.",
                     channel=CHANNEL_LABELS[acknowledgement.channel], reference=acknowledgement.letter.reference)
-        if htmx:
-            return render_template("donors/_thanks_cell.html", donation=donation, message=message)
+        if htmx:  # the cell answers; the page's other parts that count gifts refresh on this event
+            response = make_response(render_template("donors/_thanks_cell.html", donation=donation, message=message))
+            response.headers["HX-Trigger"] = "donation-thanked"
+            return response
         flash(message, "success")
     back = request.form.get("next")
     return redirect(safe_next(back) if back else url_for("donors.donation", donation_id=donation_id), code=303)
