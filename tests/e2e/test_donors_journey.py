@@ -193,7 +193,8 @@ def test_add_donor_gift_aid_two_gifts_batch_thanks_by_post(
         expect(row.locator("td").nth(1)).to_have_text(shown)
         expect(row.locator(".status")).to_have_text("acknowledged")
         expect(row.locator("td").nth(5)).to_contain_text("by post")
-        expect(row.locator("td").nth(5).get_by_role("link", name=f"Thank-you letter {letter_reference} (PDF)", exact=True)).to_be_visible()
+        link_name = f"Thank-you letter {letter_reference} (PDF)"
+        expect(row.locator("td").nth(5).get_by_role("link", name=link_name, exact=True)).to_be_visible()
         expect(row.get_by_role("button", name="Thank now")).to_have_count(0)
     thanks = page.locator("section[aria-labelledby='letters-title'] tbody tr")
     expect(thanks).to_have_count(1)
