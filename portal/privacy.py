@@ -61,7 +61,8 @@ CHUNK = 200
 GIFT_AID_YEARS = 6  # HMRC may ask about a claim for six years
 # What an erased user keeps of their profile: nothing personal (the clinic stays, for the figures).
 ERASED_USER_FIELDS = ("specialty", "position", "phone", "passport_full_name", "nationality", "date_of_birth",
-                      "passport_number", "passport_expiry")
+                      "passport_number", "passport_expiry", "bank_holder", "bank_iban", "bank_bic", "bank_sort_code",
+                      "bank_account_number")
 KIND_NAMES = {"passport_details": "profiles' passport details", "letters": "letters' PDFs and passport facts",
               "donation_files": "donation import files", "history_files": "history import files",
               "data_exports": "data exports past their day", "receipts": "receipts past the accounts' years"}

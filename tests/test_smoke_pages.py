@@ -111,6 +111,7 @@ PAGES: dict[str, tuple[Any, ...]] = {
     "/expenses/direct":                                       (LOGIN, 403,   403,   403,   403,   200,   403,   200),
     "/expenses/payments":                                     (LOGIN, 403,   403,   403,   403,   403,   200,   200),
     "/expenses/payments.xlsx":                                (LOGIN, 403,   403,   403,   403,   403,   200,   200),
+    "/expenses/payments/bank.csv":                            (LOGIN, 403,   403,   403,   403,   403,   200,   200),
     "/expenses/rates":                                        (LOGIN, 403,   403,   403,   403,   403,   200,   200),
     # Expert visits: the expert's own; staff plan and see every visit.
     "/visits/":                                               (LOGIN, 403,   403,   200,   200,   200,   403,   200),

@@ -62,6 +62,14 @@ class User(UserMixin, BaseModel):
     passport_updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     passport_purged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     erased_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)  # personal details replaced by a pseudonym
+    # Where repayments go: an IBAN (with its BIC) or a UK sort code and account number. The
+    # account numbers are encrypted; pages show them masked (``portal.bank``).
+    bank_holder: Mapped[str | None] = mapped_column(String(200))
+    bank_iban: Mapped[str | None] = mapped_column(EncryptedText)
+    bank_bic: Mapped[str | None] = mapped_column(String(11))
+    bank_sort_code: Mapped[str | None] = mapped_column(String(6))
+    bank_account_number: Mapped[str | None] = mapped_column(EncryptedText)
+    bank_updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     role_rows: Mapped[list[UserRole]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by=UserRole.role

@@ -96,3 +96,18 @@ class ProfileForm(FlaskForm):
 
     PASSPORT_FIELDS = ("passport_full_name", "nationality", "date_of_birth", "passport_number", "passport_expiry")
     DETAIL_FIELDS = ("name", "preferred_language", "phone", "specialty", "position") + PASSPORT_FIELDS
+
+
+class BankDetailsForm(FlaskForm):
+    """Where repayments go: an IBAN (and the BIC for a bank abroad), or a UK sort code and
+    account number. The current account is shown masked and never filled in."""
+
+    bank_holder = StringField(_l("Account holder"), validators=[Optional(), Length(max=200)], filters=[strip])
+    bank_iban = StringField(_l("IBAN"), validators=[Optional(), Length(max=42)], filters=[strip],
+                            render_kw={"autocomplete": "off", "spellcheck": "false"})
+    bank_bic = StringField(_l("BIC (SWIFT code)"), validators=[Optional(), Length(max=14)], filters=[strip],
+                           render_kw={"autocomplete": "off", "spellcheck": "false"})
+    bank_sort_code = StringField(_l("UK sort code"), validators=[Optional(), Length(max=10)], filters=[strip],
+                                 render_kw={"autocomplete": "off", "inputmode": "numeric"})
+    bank_account_number = StringField(_l("UK account number"), validators=[Optional(), Length(max=12)],
+                                      filters=[strip], render_kw={"autocomplete": "off", "inputmode": "numeric"})

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ... import audit
 from ...accounts import link_serializer, password_reset_token
+from ...bank import BankDetails, masked
 from ...extensions import db
 from ...mail import queue_mail
 from ...models import RETAINED_PASSPORT_FIELDS, User
@@ -170,3 +171,19 @@ def _blank_to_none(value: Any) -> Any:
     if isinstance(value, str):
         return value.strip() or None
     return value
+
+
+def update_bank_details(user: User, details: BankDetails, *, by: User) -> bool:
+    """Replace the user's bank details (all empty removes them); the audit entry names the
+    change, never the numbers, and the owner is told by e-mail in case it was not them."""
+    fields = details.as_fields()
+    if all(getattr(user, name) == value for name, value in fields.items()):
+        return False
+    for name, value in fields.items():
+        setattr(user, name, value)
+    user.bank_updated_at = utcnow()
+    removed = details.iban is None and details.account_number is None
+    audit.record("bank_details_changed", user, actor=by, details={"removed": removed, "masked": masked(details)})
+    queue_mail(user, "bank_details_changed", removed=removed, masked=masked(details))
+    db.session.commit()
+    return True

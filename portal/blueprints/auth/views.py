@@ -8,14 +8,22 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
-from ... import accounts, audit
+from ... import accounts, audit, bank
 from ...extensions import current_language, db, limiter
 from ...inbox import INBOX_ROLES
-from ...models import Clinic
+from ...models import Clinic, User
 from ...permissions import ANONYMOUS, PUBLIC, SIGNED_IN, allow, has_role
-from ...responses import current_actor, form_page, safe_next
+from ...responses import INVALID, current_actor, form_page, safe_next, show_error
 from . import services
-from .forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, ProfileForm, RegisterForm, ResetPasswordForm
+from .forms import (
+    BankDetailsForm,
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    LoginForm,
+    ProfileForm,
+    RegisterForm,
+    ResetPasswordForm,
+)
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
@@ -146,14 +154,26 @@ def change_password() -> Response | tuple[str, int] | str:
     return form_page("auth/change_password.html", form)
 
 
+def _profile_form(user: User, *, from_request: bool = True) -> ProfileForm:
+    form = ProfileForm(obj=user) if from_request else ProfileForm(obj=user, formdata=None)
+    clinics = db.session.scalars(select(Clinic).order_by(Clinic.name)).all()
+    form.clinic_id.choices = [SelectChoice(0, _("— none —"))] + [
+        SelectChoice(c.id, f"{c.name} ({c.city})") for c in clinics]
+    return form
+
+
+def _profile_page(user: User, form: ProfileForm, bank_form: BankDetailsForm | None = None,
+                  status: int = 200) -> tuple[str, int]:
+    bank_form = bank_form or BankDetailsForm(formdata=None, data={"bank_holder": user.bank_holder or user.name})
+    return render_template("auth/profile.html", form=form, user=user, events=audit.timeline(user),
+                           bank_form=bank_form, bank=bank.masked(bank.details_of(user))), status
+
+
 @bp.route("/profile", methods=["GET", "POST"])
 @allow(SIGNED_IN)
 def profile() -> Response | tuple[str, int] | str:
     user = current_actor()
-    form = ProfileForm(obj=user)
-    clinics = db.session.scalars(select(Clinic).order_by(Clinic.name)).all()
-    form.clinic_id.choices = [SelectChoice(0, _("— none —"))] + [
-        SelectChoice(c.id, f"{c.name} ({c.city})") for c in clinics]
+    form = _profile_form(user)
     if request.method == "GET":
         form.clinic_id.data = user.clinic_id or 0
     if form.validate_on_submit():
@@ -162,4 +182,24 @@ def profile() -> Response | tuple[str, int] | str:
         services.update_profile(user, changes, by=user)
         flash(_("Your profile has been saved."), "success")
         return redirect(url_for("auth.profile"), code=303)
-    return form_page("auth/profile.html", form, user=user, events=audit.timeline(user))
+    return _profile_page(user, form, status=INVALID if request.method == "POST" else 200)
+
+
+@bp.post("/profile/bank")
+@allow(SIGNED_IN)
+def bank_details() -> Response | tuple[str, int] | str:
+    """Save (or, with everything empty, remove) where repayments go."""
+    user = current_actor()
+    bank_form = BankDetailsForm()
+    if bank_form.validate_on_submit():
+        try:
+            details = bank.check(*(getattr(bank_form, name).data for name in bank.BANK_FIELDS))
+        except bank.BankDetailsInvalid as error:
+            show_error(error, bank_form)
+        else:
+            changed = services.update_bank_details(user, details, by=user)
+            flash(_("Your bank details have been saved.") if changed else _("Nothing to change."), "success")
+            return redirect(url_for("auth.profile") + "#bank-title", code=303)
+    form = _profile_form(user, from_request=False)
+    form.clinic_id.data = user.clinic_id or 0
+    return _profile_page(user, form, bank_form, INVALID)

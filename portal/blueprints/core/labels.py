@@ -30,6 +30,7 @@ def audit_labels() -> dict[LabelKey, Any]:
             "account_deactivated": lazy_pgettext("account action", "Account deactivated"),
             "account_reactivated": lazy_pgettext("account action", "Account reactivated"),
             "person_erased": lazy_pgettext("account action", "Personal data erased: a pseudonym from now on"),
+            "bank_details_changed": lazy_pgettext("account action", "Bank details changed"),
             "passport_purged": lazy_pgettext("account action",
                                              "Passport details removed after the retention period"),
         }),

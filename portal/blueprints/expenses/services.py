@@ -20,7 +20,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import aliased, contains_eager, joinedload, lazyload
 from werkzeug.datastructures import FileStorage
 
-from ... import audit, errors, storage
+from ... import audit, bank, errors, storage
 from ...duties import ensure_not_beneficiary
 from ...exports import SafeCsvWriter
 from ...extensions import db, lock_for_update, lock_row
@@ -580,6 +580,29 @@ def payment_rows() -> Iterator[list[Any]]:
             total += amount
             yield [payment_id, paid_on.isoformat(), payee or "", method, reference, from_minor(amount, base), count]
     yield ["total", "", "", "", "", from_minor(total, base)]
+
+
+BANK_FILE_COLUMNS = ["payee", "account_holder", "iban", "bic", "sort_code", "account_number", "amount_gbp",
+                     "reference", "lines"]
+
+
+def bank_file_rows() -> Iterator[list[Any]]:
+    """What the bank needs to pay everyone whose lines are approved: one row per payee with
+    their account and the amount, then the total; payees without bank details say so."""
+    key = func.coalesce(ExpenseClaim.claimant_id, 0)
+    query = (select(key, func.sum(ExpenseLine.amount_gbp), func.count(), func.min(ExpenseLine.id))
+             .select_from(ExpenseLine).join(ExpenseLine.claim).where(ExpenseLine.status == "approved")
+             .group_by(key).order_by(func.min(ExpenseLine.id)))
+    base, total = base_currency(), 0
+    for payee_id, amount, count, _first in db.session.execute(query).all():
+        payee = db.session.get(User, payee_id) if payee_id else None
+        details = bank.details_of(payee) if payee is not None else None
+        total += amount or 0
+        account = ([details.holder or "", details.iban or "", details.bic or "", details.sort_code or "",
+                    details.account_number or ""] if details else ["NO BANK DETAILS", "", "", "", ""])
+        yield [payee.name if payee else "", *account, from_minor(amount or 0, base),
+               f"EP expenses {payee_id}" if payee_id else "", count]
+    yield ["total", "", "", "", "", "", from_minor(total, base), "", ""]
 
 
 def recent_payments(limit: int = 20) -> list[Payment]:

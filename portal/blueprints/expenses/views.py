@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import SelectChoice
 
-from ... import clock, storage
+from ... import bank, clock, storage
 from ...errors import UserError
 from ...exports import spreadsheet
 from ...extensions import db, htmx
@@ -319,11 +319,20 @@ def export_payments(fmt: str) -> Response:
                        services.payment_rows())
 
 
+@bp.get("/payments/bank.csv")
+@allow("finance")
+def bank_file() -> Response:
+    """Everyone ready to be paid, with their bank details and the amount: for the bank."""
+    return spreadsheet("csv", f"bank-payments-{clock.today().isoformat()}", services.BANK_FILE_COLUMNS,
+                       services.bank_file_rows())
+
+
 def _ready_to_pay(posted: PaymentForm | None = None, group_key: int | None = None) -> dict[str, Any]:
     """This page of payees (``?page=``): their approved lines grouped by claimant, each group
     with its own payment form; what the payments page shows."""
     page, groups = services.ready_to_pay(request.args.get("page", 1, type=int))
     for group in groups:
+        group["bank"] = bank.masked(bank.details_of(group["claimant"])) if group["claimant"] else ""
         group["form"] = posted if posted is not None and group["key"] == group_key else PaymentForm(
             prefix=f"p{group['key']}", formdata=None,
             data={"amount": from_minor(group["total"], base_currency()), "paid_on": clock.today()})
