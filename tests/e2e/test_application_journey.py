@@ -88,7 +88,7 @@ def test_doctor_applies_and_staff_approve_in_place(
     facts = page.locator("dl.facts")
     expect(facts).to_contain_text(PURPOSE)
     expect(facts).to_contain_text(BENEFIT)
-    expect(facts).to_contain_text("needed: consulate in Moscow, Austria")
+    expect(facts).to_contain_text("needed: the consulate of Austria in Moscow")
 
     # The acceptance letter.
     letter = tmp_path / "acceptance.pdf"
