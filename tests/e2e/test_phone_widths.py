@@ -22,7 +22,7 @@ WIDEST = """() => {
   const wide = [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > limit + 1);
   const leaf = wide.filter(e => ![...e.children].some(c => wide.includes(c)));
   return {scroll: document.documentElement.scrollWidth, inner: limit,
-          widest: leaf.slice(0, 3).map(e => `${e.tagName}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`)};
+          widest: leaf.slice(0, 3).map(e => `${e.tagName}.${e.className} ${e.getBoundingClientRect().right}`)};
 }"""
 
 
