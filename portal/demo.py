@@ -177,9 +177,12 @@ def _demo_visit(expert: User, clinic: Clinic, today: dt.date) -> None:
         BudgetLine(category=c, requested_amount=a, requested_currency="EUR", approved_amount=a, approved_currency="EUR")
         for c, a in (("travel", 90000), ("visa", 12000), ("accommodation", 80000))]
     visit.activities = [
-        VisitActivity(kind="consultation", day=arrival + dt.timedelta(days=1), title="Consultations: brain tumours"),
-        VisitActivity(kind="lecture", day=arrival + dt.timedelta(days=2), title="Modern neurosurgical approaches"),
-        VisitActivity(kind="joint_surgery", day=arrival + dt.timedelta(days=3), title="Joint operation"),
+        VisitActivity(kind="consultation", day=arrival + dt.timedelta(days=1), title="Consultations: brain tumours",
+                      title_ru="Консультации: опухоли головного мозга"),
+        VisitActivity(kind="lecture", day=arrival + dt.timedelta(days=2), title="Modern neurosurgical approaches",
+                      title_ru="Современные нейрохирургические доступы"),
+        VisitActivity(kind="joint_surgery", day=arrival + dt.timedelta(days=3), title="Joint operation",
+                      title_ru="Совместная операция"),
     ]
     db.session.add(visit)
 

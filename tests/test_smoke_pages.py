@@ -159,7 +159,7 @@ def _stored(name: str, owner: User) -> Any:
 @pytest.fixture
 def seeded(app, make_user, make_clinic, make_conference, make_application) -> Seeded:
     """One record of each kind a page is about, and the people of IDENTITIES."""
-    clinic = make_clinic(name="Moscow Children's Clinic")
+    clinic = make_clinic(name="Moscow Children's Clinic", name_ru="Московская детская клиника")
     passport = {"nationality": "Russian Federation", "passport_number": "751234567",
                 "passport_expiry": dt.date(2032, 8, 31), "date_of_birth": dt.date(1980, 1, 1)}
     people = {
@@ -198,7 +198,8 @@ def seeded(app, make_user, make_clinic, make_conference, make_application) -> Se
 
     start = dt.date.today() + dt.timedelta(days=60)
     visit = ExpertVisit(beneficiary=people["expert"], status="confirmed", host_clinic=clinic, arrival_on=start,
-                        departure_on=start + dt.timedelta(days=4), purpose="Master classes in neurosurgery")
+                        departure_on=start + dt.timedelta(days=4), purpose="Master classes in neurosurgery",
+                        purpose_ru="Мастер-классы по нейрохирургии")
     db.session.add(visit)
 
     donor = Donor(kind="individual", title="Mrs", first_name="Jane", last_name="Smith", email=None, house="12",

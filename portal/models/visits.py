@@ -69,6 +69,7 @@ class VisitActivity(BaseModel):
     starts_at: Mapped[dt.time | None] = mapped_column()
     ends_at: Mapped[dt.time | None] = mapped_column()
     title: Mapped[str] = mapped_column(String(300))
+    title_ru: Mapped[str | None] = mapped_column(String(300))  # for the Russian half of the invitation
     place: Mapped[str | None] = mapped_column(String(200))
     participants: Mapped[str | None] = mapped_column(String(300))
     position: Mapped[int] = mapped_column(default=0)  # order within the day

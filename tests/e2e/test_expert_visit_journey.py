@@ -104,6 +104,7 @@ def test_visit_for_new_expert_letter_and_reissue(
         add_form.get_by_label("From", exact=True).fill(start)
         add_form.get_by_label("To", exact=True).fill(end)
         add_form.get_by_label("Title", exact=True).fill(title)
+        add_form.get_by_label("Title in Russian", exact=True).fill(f"Занятие {n}: {kind}")
         add_form.get_by_label("Place in the clinic", exact=True).fill(place)
         add_form.get_by_label("Expected participants", exact=True).fill(participants)
         with page.expect_response(lambda r: r.url == f"{base}/visits/{visit_id}/activities"
@@ -191,8 +192,8 @@ def test_visit_for_new_expert_letter_and_reissue(
         first_text = flat_text(first_path.read_bytes(), layout=False)
         assert "Invitation" in first_text
         assert "Приглашение" in first_text
-        for *_, title, _, _ in ACTIVITIES:
-            assert title in first_text, title
+        for n, (*_, title, _, _) in enumerate(ACTIVITIES, start=1):
+            assert title in first_text and f"Занятие {n}" in first_text, title
         assert PASSPORT_NAME in first_text
         assert CLINIC_RU in first_text
 

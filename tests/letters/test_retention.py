@@ -164,11 +164,12 @@ def test_a_doctor_who_applies_again_is_asked_for_the_details_again(app, client, 
 
 
 def test_a_visit_that_is_over_loses_its_invitations_passport_copy(app, client, login, make_user, make_clinic):
-    clinic = make_clinic()
+    clinic = make_clinic(name_ru="Клиника")
     expert = make_user(roles=["expert"], name="Prof. Jane Doe", passport_full_name="JANE DOE", nationality="British",
                        passport_number="530000001", passport_expiry=dt.date(2031, 5, 1))
     visit = ExpertVisit(beneficiary=expert, host_clinic_id=clinic.id, status="confirmed", purpose="Master class",
-                        arrival_on=TODAY + dt.timedelta(days=20), departure_on=TODAY + dt.timedelta(days=25))
+                        purpose_ru="Мастер-класс", arrival_on=TODAY + dt.timedelta(days=20),
+                        departure_on=TODAY + dt.timedelta(days=25))
     db.session.add(visit)
     db.session.commit()
     login(expert)

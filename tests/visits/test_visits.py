@@ -44,9 +44,10 @@ def invitation_link() -> str:
     return re.search(r"http://127\.0\.0\.1:5000(/invitation/\S+)", mail.body_text).group(1)
 
 
-def add_activity(client, visit, day, title, kind="lecture"):
-    return client.htmx_post(f"/visits/{visit.id}/activities", data={"kind": kind, "day": day, "title": title,
-                                                                   "starts_at": "10:00", "ends_at": "12:00"})
+def add_activity(client, visit, day, title, kind="lecture", title_ru=None):
+    return client.htmx_post(f"/visits/{visit.id}/activities", data={
+        "kind": kind, "day": day, "title": title, "title_ru": title_ru if title_ru is not None else f"{title} (рус.)",
+        "starts_at": "10:00", "ends_at": "12:00"})
 
 
 def test_staff_plan_a_visit_for_a_new_expert_who_is_invited(app, client, login, staff, clinic):
@@ -140,14 +141,20 @@ def test_status_rules(client, login, staff, clinic):
 def test_the_bilingual_invitation_letter(app, client, login, staff, clinic, make_user):
     login(staff)
     visit = plan(client, clinic)
-    add_activity(client, visit, "2027-03-02", "Modern approaches to brain tumours")
-    add_activity(client, visit, "2027-03-03", "Joint operation", kind="joint_surgery")
+    add_activity(client, visit, "2027-03-02", "Modern approaches to brain tumours",
+                 title_ru="Современные подходы к опухолям мозга")
+    add_activity(client, visit, "2027-03-03", "Joint operation", kind="joint_surgery", title_ru="")
     expert_browser = app.test_client()
     expert_browser.post(invitation_link(), data={"password": "an expert password", "confirm": "an expert password"})
     response = expert_browser.get(f"/letters/invitation/{visit.id}")
     assert response.status_code == 409  # not confirmed, passport missing
     page = expert_browser.get(f"/visits/{visit.id}").get_data(as_text=True)
     assert "the visit must be confirmed" in page and "your passport number" in page
+    assert "a Russian title for every activity in the programme" in page  # the second activity has none
+    joint = db.session.scalars(select(VisitActivity).where(VisitActivity.visit_id == visit.id,
+                                                           VisitActivity.kind == "joint_surgery")).one()
+    joint.title_ru = "Совместная операция"
+    db.session.commit()
     client.post(f"/visits/{visit.id}/confirm", data={"version": str(db.session.get(ExpertVisit, visit.id).version)})
     expert_browser.post("/profile", data=PASSPORT)
     response = expert_browser.post(f"/letters/invitation/{visit.id}/issue", follow_redirects=True)
@@ -157,8 +164,13 @@ def test_the_bilingual_invitation_letter(app, client, login, staff, clinic, make
     for expected in ("Invitation", "Приглашение", "MARIA ROSSI", "YA1234567", "Moscow Children's Clinic",
                      "Московская детская клиника", "1 March 2027", "5 March 2027", "1 марта 2027",
                      "Modern approaches to brain tumours", "Joint surgical operation",
-                     "Совместная хирургическая операция", "travel and visa", "проезд и оформление визы"):
+                     "Совместная хирургическая операция", "travel and visa", "проезд и оформление визы",
+                     "Современные подходы к опухолям мозга", "Совместная операция", "С уважением"):
         assert expected in text, expected
+    # The Russian half holds no English word but names (the people's, the organisation's, the reference)
+    russian_half = text.split("Уважаемый(ая)", 1)[1].split("Yours faithfully", 1)[0]  # to the bilingual closing
+    english = set(re.findall(r"\b[A-Za-z]{3,}\b", russian_half)) - {"MARIA", "ROSSI", "Gift", "Life"}
+    assert english == set(), english
 
     # the expert of another visit sees neither the visit nor its letter
     other = make_user(roles=["expert"])

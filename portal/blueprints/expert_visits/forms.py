@@ -88,10 +88,12 @@ class ActivityForm(FlaskForm):
     ends_at = TimeField(_l("To"), validators=[Optional()], render_kw={"type": "time"})
     title = StringField(_l("Title"), filters=[strip], validators=[DataRequired(_l("Give the activity a title.")),
                                                                   Length(max=300)])
+    title_ru = StringField(_l("Title in Russian"), filters=[strip], validators=[Optional(), Length(max=300)],
+                           description=_l("The invitation letter's Russian half needs it."))
     place = StringField(_l("Place in the clinic"), filters=[strip], validators=[Optional(), Length(max=200)])
     participants = StringField(_l("Expected participants"), filters=[strip], validators=[Optional(), Length(max=300)])
 
-    FIELDS = ("kind", "day", "starts_at", "ends_at", "title", "place", "participants")
+    FIELDS = ("kind", "day", "starts_at", "ends_at", "title", "title_ru", "place", "participants")
 
     def validate_ends_at(self, field: TimeField) -> None:
         if field.data and self.starts_at.data and field.data <= self.starts_at.data:

@@ -22,9 +22,17 @@ PROFILE_NEEDED = ("passport_full_name", "nationality", "passport_number", "passp
 
 
 def _missing(visit: ExpertVisit) -> list[Any]:
+    """What the letter needs first; its Russian half is wholly Russian, so each text has its Russian."""
     needed: list[Any] = []
     if not visit.is_funded():
         needed.append(_l("the visit must be confirmed"))
+    clinic = visit.host_clinic
+    if not visit.purpose_ru:
+        needed.append(_l("the purpose of the visit in Russian"))
+    if not clinic.name_ru or (clinic.address and not clinic.address_ru):
+        needed.append(_l("the host clinic's name and address in Russian (under Clinics)"))
+    if any(not activity.title_ru for activity in visit.activities):
+        needed.append(_l("a Russian title for every activity in the programme"))
     return needed + missing_from_profile(visit.expert, PROFILE_NEEDED)
 
 
@@ -43,18 +51,19 @@ def _facts(visit: ExpertVisit) -> dict[str, Any]:
         "passport_number": expert.passport_number,
         "specialty": expert.specialty,
         "purpose": visit.purpose,
-        "purpose_ru": visit.purpose_ru or visit.purpose,
+        "purpose_ru": visit.purpose_ru,
         "clinic": clinic.name,
-        "clinic_ru": clinic.name_ru or clinic.name,
+        "clinic_ru": clinic.name_ru,
         "clinic_address": clinic.address,
-        "clinic_address_ru": clinic.address_ru or clinic.address,
+        "clinic_address_ru": clinic.address_ru,
         "clinic_city": clinic.city,
         "event": f"{clinic.name}, {clinic.city}",
         "dates": f"{arrival_en} – {departure_en}",
         "arrival": arrival_en, "departure": departure_en, "arrival_ru": arrival_ru, "departure_ru": departure_ru,
         "activities": [{"day": a.day.isoformat(), "day_en": _dates_one(a.day, "en_GB"),
                         "day_ru": _dates_one(a.day, "ru"), "kind_en": ACTIVITY_NAMES_EN[a.kind],
-                        "kind_ru": ACTIVITY_NAMES_RU[a.kind], "title": a.title} for a in visit.activities],
+                        "kind_ru": ACTIVITY_NAMES_RU[a.kind], "title": a.title, "title_ru": a.title_ru}
+                       for a in visit.activities],
         "covered": [line.category for line in visit.budget_lines
                     if line.category in COVERED and line.approved_amount],
     }
