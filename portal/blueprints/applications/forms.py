@@ -92,6 +92,10 @@ class ApplicationForm(FlaskForm):
     visa_country = StringField(_l("Consulate: country"), validators=[Optional(), Length(max=100)], filters=[strip])
     visa_city = StringField(_l("Consulate: city"), validators=[Optional(), Length(max=100)], filters=[strip])
     budget = FormField(BudgetForm, label=_l("Requested amounts"))
+    # A supporting document can come with the first save (the acceptance letter, the programme, a CV).
+    document_kind = SelectField(_l("Document"), default=DOCUMENT_KINDS[0],
+                                choices=[SelectChoice(k, DOCUMENT_KIND_LABELS[k]) for k in DOCUMENT_KINDS])
+    document = FileField(_l("Supporting document (optional)"), description=FILE_HINT)
 
     DETAIL_FIELDS = ("purpose", "expected_benefit", "participation", "visa_needed", "visa_country", "visa_city")
     NEW_CONFERENCE_FIELDS = ("new_conference_name", "new_conference_city", "new_conference_country",

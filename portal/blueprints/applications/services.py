@@ -138,10 +138,12 @@ def _set_requested(application: Application, lines: Lines) -> None:
 
 @transaction(conflict=_overtaken)
 def save_draft(application: Application | None, values: dict[str, Any], lines: Lines, *, by: User,
-               new_conference: dict[str, Any] | None = None) -> Application:
+               new_conference: dict[str, Any] | None = None,
+               document: tuple[str, FileStorage] | None = None) -> Application:
     """Create or edit the doctor's application (while it is a draft or sent back for changes).
-    With ``new_conference``, the doctor proposes that conference and applies for it: both in
-    this one transaction, so a refused draft leaves no proposal behind."""
+    With ``new_conference``, the doctor proposes that conference and applies for it; with
+    ``document`` (kind, upload), it is attached: all in this one transaction, so a refused upload
+    or draft leaves nothing behind."""
     if application is not None and application.status not in EDITABLE_STATES:
         raise IllegalTransition(application, "edit")
     if new_conference is not None:
@@ -160,6 +162,8 @@ def save_draft(application: Application | None, values: dict[str, Any], lines: L
     db.session.flush()
     audit.record("application_created" if created else "application_edited", application, actor=by,
                  to_state=application.status if created else None)
+    if document is not None:
+        add_document(application, *document, by=by)
     return application
 
 

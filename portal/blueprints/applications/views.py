@@ -18,6 +18,7 @@ from ...duties import is_beneficiary
 from ...errors import Invalid, UserError
 from ...exports import spreadsheet
 from ...extensions import db, htmx
+from ...letters import missing_from_profile
 from ...models import BUDGET_CATEGORIES, Application, ApplicationDocument, Conference
 from ...models.types import utcnow
 from ...money import CURRENCIES, AmountError, base_currency, rates_on, to_minor, total_in_base
@@ -49,6 +50,7 @@ from .labels import (
     STATE_LABELS,
     VISA_OUTCOME_LABELS,
 )
+from .letters import PROFILE_NEEDED
 from .permissions import ROLES, can_change_application, can_see_application
 
 bp = Blueprint("applications", __name__, url_prefix="/applications", template_folder="templates")
@@ -184,8 +186,10 @@ def _save_application(form: ApplicationForm, application: Application | None) ->
         }
     else:
         values["conference_id"] = form.conference_id.data
+    upload = request.files.get(form.document.name)
+    document = (form.document_kind.data, upload) if upload is not None and upload.filename else None
     return services.save_draft(application, values, budget_lines(form.budget), by=current_actor(),
-                               new_conference=new_conference)
+                               new_conference=new_conference, document=document)
 
 
 def _edit_page(form: ApplicationForm, application: Application | None) -> Response | tuple[str, int] | str:
@@ -194,7 +198,12 @@ def _edit_page(form: ApplicationForm, application: Application | None) -> Respon
         return render_template("applications/form.html", form=form, application=application,
                                totals=_totals_from(form))
     if form.validate_on_submit():
-        application = _save_application(form, application)  # a refusal answers 409 (portal.core)
+        try:
+            application = _save_application(form, application)  # a refusal answers 409 (portal.core)
+        except Invalid as error:  # the document is not a PDF, JPEG or PNG: nothing was saved
+            error.field = "document" if error.field == "file" else error.field
+            show_error(error, form)
+            return form_page("applications/form.html", form, application=application, totals=_totals_from(form))
         if action != "submit":
             flash(_("Your application has been saved as a draft."), "success")
         else:
@@ -299,6 +308,15 @@ def detail(application_id: int) -> str:
     return _detail_page(application)
 
 
+def _letter_needs(application: Application) -> list[Any]:
+    """What the doctor's profile still lacks for the visa letter, told to them from the start
+    (not only once the application is approved and the letter cannot be issued)."""
+    if application.beneficiary_id != current_user.id or not application.visa_needed or application.status in (
+            "declined", "withdrawn", "cancelled", "completed"):
+        return []
+    return missing_from_profile(application.doctor, PROFILE_NEEDED)
+
+
 def _detail_page(application: Application, **forms: Any) -> str:
     rates = rates_on()
     context = {
@@ -313,6 +331,7 @@ def _detail_page(application: Application, **forms: Any) -> str:
         "can_change": can_change_application(current_user, application),
         "report_due": services.report_due(application),
         "withdrawable": services.WITHDRAWABLE_STATES,
+        "letter_needs": _letter_needs(application),
         "document_form": forms.get("document_form") or DocumentForm(),
         "comment_form": forms.get("comment_form") or CommentForm(),
         "visa_form": forms.get("visa_form") or VisaForm(formdata=None, data={
