@@ -61,5 +61,10 @@ def test_every_page_fits_a_360_px_phone(live_server: Any, browser: Browser, brow
             found = page.evaluate(WIDEST)
             if found["scroll"] > found["inner"]:
                 too_wide.append((email.split("@")[0], path, found))
+            if path == f"/applications/{application.id}":  # the budget keeps its Requested/Approved headings
+                assert page.locator(".table.budget thead").first.is_visible(), path
+            if path == "/applications/review":  # rows are cards, each value under its column's name
+                assert page.locator(f"#application-{application.id} td[data-label]").count() >= 3
+                assert page.locator("details.filters-disclosure[open]").count() == 0  # filters folded away
         context.close()
     assert too_wide == [], "\n".join(map(str, too_wide))
