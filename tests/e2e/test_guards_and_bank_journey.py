@@ -87,6 +87,7 @@ def test_bank_details_are_checked_then_shown_masked(live_server: Any, page: Page
     page.get_by_label("BIC (SWIFT code)").fill("COBADEFFXXX")
     page.get_by_role("button", name="Save bank details").click()
     expect(page.locator("#bank_iban-error")).to_contain_text("This is not a valid IBAN")
+    expect(page.locator(".error-summary")).to_be_focused()  # the keyboard is taken to what went wrong
     expect(page.get_by_label("BIC (SWIFT code)")).to_have_value("COBADEFFXXX")  # what was typed stays
     assert axe(page) == []
     page.get_by_label("IBAN", exact=True).fill("DE89 3704 0044 0532 0130 00")
