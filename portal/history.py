@@ -38,6 +38,10 @@ from .models.types import utcnow
 from .money import AmountError, to_minor
 from .tabular import (
     DATE_FORMAT_NAMES,
+    DUPLICATE,
+    ERROR,
+    IMPORT,
+    RowOutcomes,
     Table,
     guess_columns,
     guess_date_format,
@@ -47,10 +51,8 @@ from .tabular import (
 )
 from .transactions import transaction
 
-IMPORT, DUPLICATE, ERROR = "import", "duplicate", "error"
 MAX_MB = 5
 MAX_BYTES = MAX_MB * 1024 * 1024
-PREVIEW_ROWS = 500  # good rows shown in the preview; rows with a problem are always shown
 CHUNK = 500
 MAX_COUNT = 1_000_000  # more patients (or colleagues) than this on one row is a typing error
 MAX_SPENT = Decimal(1_000_000)  # in the base currency, for one trip or visit and one category
@@ -313,36 +315,8 @@ def parse_row(number: int, cells: list[str], rules: _Rules) -> Row:
 # --- The whole file ----------------------------------------------------------------------
 
 @dataclass
-class Preview:
+class Preview(RowOutcomes):
     rows: list[Row]
-
-    def count(self, outcome: str) -> int:
-        return sum(1 for row in self.rows if row.outcome == outcome)
-
-    @property
-    def to_import(self) -> int:
-        return self.count(IMPORT)
-
-    @property
-    def duplicates(self) -> int:
-        return self.count(DUPLICATE)
-
-    @property
-    def errors(self) -> int:
-        return self.count(ERROR)
-
-    @property
-    def shown(self) -> list[Row]:
-        shown, good = [], 0
-        for row in self.rows:
-            good += row.outcome == IMPORT
-            if row.outcome != IMPORT or good <= PREVIEW_ROWS:
-                shown.append(row)
-        return shown
-
-    @property
-    def hidden(self) -> int:
-        return len(self.rows) - len(self.shown)
 
     def counts(self) -> dict[str, int]:
         return {"rows": len(self.rows), "imported": self.to_import, "duplicates": self.duplicates,

@@ -16,6 +16,7 @@ import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -354,3 +355,44 @@ def _column_for(keywords: tuple[str, ...], words: list[list[str]], taken: set[in
             if have == wanted if exact else has_phrase(have, wanted):
                 return index
     return None
+
+
+# --- What becomes of the rows ------------------------------------------------------------
+
+IMPORT, DUPLICATE, ERROR = "import", "duplicate", "error"
+PREVIEW_ROWS = 500  # rows that will be imported shown in a preview; rows with a problem are always shown
+
+
+class RowOutcomes:
+    """A preview's counts over ``self.rows`` (each with an ``outcome``: IMPORT, DUPLICATE or
+    ERROR), and the rows it shows: every one with a problem, and the first to be imported."""
+
+    rows: list[Any]
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for row in self.rows if row.outcome == outcome)
+
+    @property
+    def to_import(self) -> int:
+        return self.count(IMPORT)
+
+    @property
+    def duplicates(self) -> int:
+        return self.count(DUPLICATE)
+
+    @property
+    def errors(self) -> int:
+        return self.count(ERROR)
+
+    @property
+    def shown(self) -> list[Any]:
+        shown, good = [], 0
+        for row in self.rows:
+            good += row.outcome == IMPORT
+            if row.outcome != IMPORT or good <= PREVIEW_ROWS:
+                shown.append(row)
+        return shown
+
+    @property
+    def hidden(self) -> int:
+        return len(self.rows) - len(self.shown)

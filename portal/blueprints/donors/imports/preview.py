@@ -11,34 +11,19 @@ from sqlalchemy import func, select
 from .... import clock
 from ....extensions import db
 from ....models import Donation, Donor
+from ....tabular import DUPLICATE, ERROR, IMPORT, RowOutcomes
 from .mapping import Mapping
 from .parsing import name_key, split_name
 from .reading import Table
-from .rows import DUPLICATE, ERROR, IMPORT, NewDonor, Row, parse_row
+from .rows import NewDonor, Row, parse_row
 
-PREVIEW_ROWS = 500  # rows that will be imported shown in the preview; problem rows are always shown
 CHUNK = 500  # values per IN (...) query
 
 
 @dataclass
-class Preview:
+class Preview(RowOutcomes):
     rows: list[Row]
     new_donors: list[NewDonor]
-
-    def count(self, outcome: str) -> int:
-        return sum(1 for row in self.rows if row.outcome == outcome)
-
-    @property
-    def to_import(self) -> int:
-        return self.count(IMPORT)
-
-    @property
-    def duplicates(self) -> int:
-        return self.count(DUPLICATE)
-
-    @property
-    def errors(self) -> int:
-        return self.count(ERROR)
 
     @property
     def totals(self) -> dict[str, int]:
@@ -47,22 +32,6 @@ class Preview:
             if row.outcome == IMPORT and row.amount is not None and row.currency:
                 totals[row.currency] = totals.get(row.currency, 0) + row.amount
         return totals
-
-    @property
-    def shown(self) -> list[Row]:
-        """Every row with a problem, and the first rows that will be imported."""
-        shown, good = [], 0
-        for row in self.rows:
-            if row.outcome == IMPORT:
-                good += 1
-                if good > PREVIEW_ROWS:
-                    continue
-            shown.append(row)
-        return shown
-
-    @property
-    def hidden(self) -> int:
-        return len(self.rows) - len(self.shown)
 
     def counts(self) -> dict[str, int]:
         return {"rows": len(self.rows), "imported": self.to_import, "duplicates": self.duplicates,

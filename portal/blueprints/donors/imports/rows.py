@@ -12,11 +12,9 @@ from flask_babel import lazy_gettext as _l
 
 from ....models import Donor
 from ....money import MAX_AMOUNT, AmountError, to_minor
+from ....tabular import IMPORT  # what a row can become, as in every import
 from .mapping import DATE_FORMAT_NAMES, Mapping
 from .parsing import parse_amount, parse_currency, parse_date, parse_method, split_name
-
-# What a row can become.
-IMPORT, DUPLICATE, ERROR = "import", "duplicate", "error"
 
 EMAIL = re.compile(r"[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+")
 
