@@ -20,12 +20,12 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
 from flask import current_app
 from flask_babel import format_date, lazy_pgettext, ngettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CursorResult, extract, func, select, update
+from sqlalchemy import extract, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer, selectinload
 
@@ -34,7 +34,6 @@ from .errors import UserError
 from .extensions import db
 from .letters import organisation
 from .models import BUDGET_CATEGORIES, Clinic, HistoricalRecord, HistoryImport, User
-from .models.types import utcnow
 from .money import AmountError, to_minor
 from .tabular import (
     DATE_FORMAT_NAMES,
@@ -43,6 +42,7 @@ from .tabular import (
     IMPORT,
     RowOutcomes,
     Table,
+    claim_upload,
     guess_columns,
     guess_date_format,
     parse_amount,
@@ -417,15 +417,6 @@ class ConfirmationOutdated(NeedsConfirmation):
                         "below and tick the box again.", preview.errors if preview else 0)
 
 
-def _claim(upload: HistoryImport) -> None:
-    """Mark the upload imported first: a second click (or a colleague) waits here, then finds it imported."""
-    claimed = cast(CursorResult[Any], db.session.execute(
-        update(HistoryImport).where(HistoryImport.id == upload.id, HistoryImport.imported_at.is_(None))
-        .values(imported_at=utcnow()).execution_options(synchronize_session=False)))
-    if claimed.rowcount != 1:
-        raise AlreadyImported()
-
-
 def _record(row: Row, upload: HistoryImport) -> HistoricalRecord:
     values = row.values
     return HistoricalRecord(
@@ -441,7 +432,8 @@ def import_history(upload: HistoryImport, mapping: Mapping, *, skip_errors: bool
                    by: User) -> dict[str, Any]:
     """Read the stored file again and record its good rows, all in one transaction."""
     try:
-        _claim(upload)
+        if not claim_upload(upload):
+            raise AlreadyImported()
         if upload.purged_at is not None:
             raise FileRemoved()
         table = read_upload(upload.content)

@@ -79,21 +79,19 @@ def _in_use(cutoff: dt.date) -> Any:
     return union(*selects).subquery() if selects else None
 
 
-def _users_due(now: dt.datetime, cutoff: dt.date) -> Any:
+def _users_due(now: dt.datetime, in_use: Any) -> Any:
     entered_before = now - dt.timedelta(days=organisation().passport_retention_days)
     query = select(User.id).where(
         or_(*(getattr(User, name).is_not(None) for name in RETAINED_PASSPORT_FIELDS)),
         or_(User.passport_updated_at.is_(None), User.passport_updated_at < entered_before))
-    in_use = _in_use(cutoff)
     if in_use is not None:
         query = query.where(User.id.not_in(select(in_use.c[1])))
     return query.order_by(User.id)
 
 
-def _letters_due(cutoff: dt.date) -> Any:
+def _letters_due(in_use: Any) -> Any:
     query = select(Letter.id).where(Letter.purged_at.is_(None), Letter.kind.in_(_personal_kinds()),
                                     Letter.funded_item_id.is_not(None))
-    in_use = _in_use(cutoff)
     if in_use is not None:
         query = query.where(Letter.funded_item_id.not_in(select(in_use.c[0])))
     return query.order_by(Letter.id)
@@ -119,22 +117,31 @@ def _chunks(ids: list[int]) -> Iterable[list[int]]:
         yield ids[start:start + CHUNK]
 
 
-def _module_steps(now: dt.datetime) -> dict[str, tuple[list[int], Any]]:
-    steps: dict[str, tuple[list[int], Any]] = {}
-    for batch in plugin_manager().hook.portal_retention_due(settings=organisation(), now=now):
-        steps.update(batch or {})
-    return steps
+def _plan(today: dt.date | None) -> tuple[dt.datetime, dict[str, tuple[list[int], Any]]]:
+    """Now, and by kind: the ids past their retention period and what removes them (``remove(ids,
+    now)``, in the caller's transaction, returning paths to delete once it commits). The modules
+    and the trips in use are asked once."""
+    now, in_use = utcnow(), _in_use(passport_cutoff(today))
+    plan: dict[str, tuple[list[int], Any]] = {
+        kind: (list(ids), lambda chunk, at, remove=remove: remove(chunk))
+        for batch in plugin_manager().hook.portal_retention_due(settings=organisation(), now=now)
+        for kind, (ids, remove) in (batch or {}).items()}
+    plan |= {
+        "passport_details": (_ids(_users_due(now, in_use)), _purge_profiles),
+        "letters": (_ids(_letters_due(in_use)), _purge_letters),
+        "donation_files": (_ids(_files_due(DonationImport, now)),
+                           lambda chunk, at: _purge_files(DonationImport, chunk, at)),
+        "history_files": (_ids(_files_due(HistoryImport, now)),
+                          lambda chunk, at: _purge_files(HistoryImport, chunk, at)),
+        "data_exports": (_ids(select(DataExport.id).where(DataExport.content.is_not(None),
+                                                          DataExport.expires_at < now)), _purge_exports),
+    }
+    return now, plan
 
 
 def due(today: dt.date | None = None) -> dict[str, list[int]]:
     """What a purge would remove now, by kind: the ids of the profiles, letters and files."""
-    now, cutoff = utcnow(), passport_cutoff(today)
-    return {**{kind: list(ids) for kind, (ids, _remove) in _module_steps(now).items()},
-            "passport_details": _ids(_users_due(now, cutoff)), "letters": _ids(_letters_due(cutoff)),
-            "donation_files": _ids(_files_due(DonationImport, now)),
-            "history_files": _ids(_files_due(HistoryImport, now)),
-            "data_exports": _ids(select(DataExport.id).where(DataExport.content.is_not(None),
-                                                             DataExport.expires_at < now))}
+    return {kind: ids for kind, (ids, _remove) in _plan(today)[1].items()}
 
 
 def _purge_profiles(ids: list[int], now: dt.datetime) -> None:
@@ -170,17 +177,12 @@ def _purge_exports(ids: list[int], now: dt.datetime) -> None:
 
 def purge(today: dt.date | None = None) -> dict[str, int]:
     """Remove what has outlived its retention period, a chunk per transaction; how many of each kind."""
-    found, now = due(today), utcnow()
-    steps: dict[str, Any] = {kind: (lambda ids, at, remove=remove: remove(ids))
-                             for kind, (_ids, remove) in _module_steps(now).items()}
-    steps |= {"passport_details": _purge_profiles, "letters": _purge_letters,
-              "donation_files": lambda ids, at: _purge_files(DonationImport, ids, at),
-              "history_files": lambda ids, at: _purge_files(HistoryImport, ids, at),
-              "data_exports": _purge_exports}
+    now, plan = _plan(today)
+    found = {kind: ids for kind, (ids, _remove) in plan.items()}
     for kind, ids in found.items():
         for chunk in _chunks(ids):
             with transaction():
-                paths = steps[kind](chunk, now) or []
+                paths = plan[kind][1](chunk, now) or []
             for path in paths:  # files go once the rows that named them are gone for good
                 path.unlink(missing_ok=True)
     if any(found.values()):

@@ -20,7 +20,10 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import CursorResult, update
 
+from .extensions import db
+from .models.types import utcnow
 from .money import CURRENCIES
 
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -396,3 +399,13 @@ class RowOutcomes:
     @property
     def hidden(self) -> int:
         return len(self.rows) - len(self.shown)
+
+
+def claim_upload(upload: Any) -> bool:
+    """Mark an uploaded file (a row with ``imported_at``) imported before importing it: a second
+    click, or a colleague at the same moment, waits on the row here and then finds it taken (False)."""
+    model = type(upload)
+    claimed = db.session.execute(
+        update(model).where(model.id == upload.id, model.imported_at.is_(None))
+        .values(imported_at=utcnow()).execution_options(synchronize_session=False))
+    return isinstance(claimed, CursorResult) and claimed.rowcount == 1

@@ -92,3 +92,31 @@ def test_a_uk_account_and_what_finance_sees(client, login, make_user, make_appli
     assert rows[1][4:7] == ["123456", "12345678", "250.00"]
     assert all(not cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)  # no formula runs
     assert rows[-1][0] == "total" and rows[-1][6] == "250.00"
+
+
+def test_the_bank_file_sends_as_many_statements_for_forty_payees_as_for_two(client, login, make_user,
+                                                                            make_application, finance,
+                                                                            count_statements):
+    from portal.models import ExpenseClaim, ExpenseLine
+
+    def payees(count: int) -> None:
+        for n in range(count):
+            doctor = make_user(roles=["doctor"], bank_holder=f"Payee {n}", bank_sort_code="123456",
+                               bank_account_number=f"{n:08d}")
+            application = make_application(doctor=doctor, status="approved", lines={"travel": (40000, "GBP")})
+            claim = ExpenseClaim(funded_item_id=application.id, claimant_id=doctor.id)
+            db.session.add(claim)
+            db.session.flush()
+            db.session.add(ExpenseLine(claim_id=claim.id, category="travel", description="Flight", amount=1000,
+                                       spent_on=application.conference.start_date, currency="GBP",
+                                       amount_gbp=1000, status="approved"))
+        db.session.commit()
+
+    login(finance)
+    payees(2)
+    with count_statements() as few:
+        assert client.get("/expenses/payments/bank.csv").status_code == 200
+    payees(38)
+    with count_statements() as many:
+        rows = list(csv.reader(io.StringIO(client.get("/expenses/payments/bank.csv").get_data(as_text=True))))
+    assert len(rows) == 1 + 40 + 1 and many.count == few.count

@@ -593,9 +593,11 @@ def bank_file_rows() -> Iterator[list[Any]]:
     query = (select(key, func.sum(ExpenseLine.amount_gbp), func.count(), func.min(ExpenseLine.id))
              .select_from(ExpenseLine).join(ExpenseLine.claim).where(ExpenseLine.status == "approved")
              .group_by(key).order_by(func.min(ExpenseLine.id)))
-    base, total = base_currency(), 0
-    for payee_id, amount, count, _first in db.session.execute(query).all():
-        payee = db.session.get(User, payee_id) if payee_id else None
+    base, total, payees = base_currency(), 0, db.session.execute(query).all()
+    people = {user.id: user for user in db.session.scalars(  # one statement for every payee's account
+        select(User).where(User.id.in_([row[0] for row in payees if row[0]])).options(lazyload(User.role_rows)))}
+    for payee_id, amount, count, _first in payees:
+        payee = people.get(payee_id)
         details = bank.details_of(payee) if payee is not None else None
         total += amount or 0
         account = ([details.holder or "", details.iban or "", details.bic or "", details.sort_code or "",

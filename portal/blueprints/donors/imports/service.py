@@ -3,12 +3,12 @@ all in one transaction, or refuse and write nothing."""
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer, selectinload
 
@@ -17,6 +17,7 @@ from ....errors import UserError
 from ....extensions import db
 from ....models import Donation, DonationImport, Donor, User
 from ....models.types import utcnow
+from ....tabular import claim_upload
 from ....transactions import transaction
 from .mapping import Mapping
 from .preview import Preview, build_preview
@@ -99,15 +100,6 @@ def _skipped(row: Row) -> dict[str, Any]:
             "reference": row.reference, "name": row.donor_label}
 
 
-def _claim(upload: DonationImport) -> None:
-    """Mark the upload imported first: a second click (or a colleague) waits here, then finds it imported."""
-    claimed = cast(CursorResult[Any], db.session.execute(
-        update(DonationImport).where(DonationImport.id == upload.id, DonationImport.imported_at.is_(None))
-        .values(imported_at=utcnow()).execution_options(synchronize_session=False)))
-    if claimed.rowcount != 1:
-        raise AlreadyImported()
-
-
 def _check(preview: Preview, *, skip_errors: bool, confirmed_errors: int | None) -> None:
     """Refuse a preview whose rows with errors nobody agreed to leave out, or that imports nothing."""
     if preview.errors and not skip_errors:
@@ -123,7 +115,8 @@ def import_donations(upload: DonationImport, mapping: Mapping, *, skip_errors: b
                      by: User) -> dict[str, Any]:
     """Read the file again and import its good rows, all in one transaction."""
     try:
-        _claim(upload)
+        if not claim_upload(upload):
+            raise AlreadyImported()
         if upload.purged_at is not None:
             raise FileRemoved()
         table = read_table(upload.content)
