@@ -50,6 +50,16 @@ class Defaults:
     BASE_CURRENCY = "GBP"
     # The month the charity's budget year begins: 1 for the calendar year, 4 for April to March.
     FINANCIAL_YEAR_START_MONTH = 1
+    # The organisation's signing certificate for letters: a PKCS#12 file (.p12/.pfx) and its
+    # passphrase. Required in production (no letter is issued without); development makes a
+    # self-signed one in instance/letter-signing.p12. To change keys, point these at the new
+    # file: new letters are signed with it, older letters still verify with theirs.
+    LETTER_SIGNING_PKCS12: str | None = None
+    LETTER_SIGNING_PASSPHRASE: str | None = None
+    # An RFC 3161 timestamp authority each signature is timestamped by (optional).
+    LETTER_TIMESTAMP_URL: str | None = None
+    # "Check a letter" (upload or reference and check code), per address.
+    LETTER_CHECK_LIMIT = "20 per minute;200 per day"
     # Processes that render letters in a batch (donor thanks): one per core by default.
     LETTER_WORKERS = os.cpu_count() or 1
 

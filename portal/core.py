@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import importlib
+from io import BytesIO
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from flask import Flask, has_request_context, render_template
+from flask import Flask, Request, has_request_context, render_template
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -25,9 +26,23 @@ from .responses import field_errors, url_for_page
 from .weblinks import is_web_address
 
 CORE_BLUEPRINTS = ("core", "auth", "admin", "catalogue")
+# Endpoints whose upload is only looked at, never kept: parsed in memory, never spooled to disk.
+IN_MEMORY_UPLOADS = frozenset({"letters.check_file"})
+
+
+class PortalRequest(Request):
+    """Flask's request, except that an upload to ``IN_MEMORY_UPLOADS`` stays in memory (Werkzeug
+    spools anything above 500 KB to a temporary file). Their size is limited before parsing."""
+
+    def _get_file_stream(self, total_content_length: int | None, content_type: str | None,
+                         filename: str | None = None, content_length: int | None = None) -> IO[bytes]:
+        if self.url_rule is not None and self.url_rule.endpoint in IN_MEMORY_UPLOADS:
+            return BytesIO()
+        return super()._get_file_stream(total_content_length, content_type, filename, content_length)
 
 
 def init_core(app: Flask) -> None:
+    app.request_class = PortalRequest
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()))
     csrf.init_app(app)

@@ -72,6 +72,9 @@ PAGES: dict[str, tuple[Any, ...]] = {
     "/profile":                                               (LOGIN, 200,   200,   200,   200,   200,   200,   200),
     "/static/css/portal.css":                                 (200,   200,   200,   200,   200,   200,   200,   200),
     "/verify/{letter_token}":                                 (200,   200,   200,   200,   200,   200,   200,   200),
+    "/verify":                                                (200,   200,   200,   200,   200,   200,   200,   200),
+    "/verify/certificates":                                   (200,   200,   200,   200,   200,   200,   200,   200),
+    "/verify/certificates/{certificate}.cer":                 (200,   200,   200,   200,   200,   200,   200,   200),
     # The catalogue: anyone signed in sees confirmed conferences and proposes one; staff edit.
     "/conferences":                                           (LOGIN, 200,   200,   200,   200,   200,   200,   200),
     "/conferences/new":                                       (LOGIN, 200,   200,   200,   200,   200,   200,   200),
@@ -230,7 +233,7 @@ def seeded(app, make_user, make_clinic, make_conference, make_application) -> Se
         "history_import": history_import.id, "data_export": data_export.id,
         "data_export_token": data_export.token, "clinic": clinic.id,
         "conference": ended.id, "other_doctor": people["other_doctor"].id,
-        "letter_token": acknowledgement.letter.token, "spent_token": "not-a-valid-link",
+        "letter_token": acknowledgement.letter.token, "certificate": acknowledgement.letter.certificate.fingerprint, "spent_token": "not-a-valid-link",
         "reset_token": password_reset_token(people["other_doctor"]),
         "invitation_token": password_reset_token(invited, "invitation"),
     }

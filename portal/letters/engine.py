@@ -1,21 +1,36 @@
 """PDF rendering with WeasyPrint, fetching nothing but the portal's own static files and
-``data:`` URLs: a letter must render the same in ten years and never reach outside."""
+``data:`` URLs: a letter must render the same in ten years and never reach outside.
+
+Letters are archival and accessible: PDF/A-2 level A (tagged: headings, tables with their
+headers, reading order), identified as PDF/UA-1 as well, each part in another language marked
+as such, with title, author and subject. Each is signed as it is rendered (``signing``).
+"""
 
 from __future__ import annotations
 
+import io
 import multiprocessing
 import os
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from importlib.resources import files
 from itertools import repeat
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import pydyf
 import segno
 from flask import current_app
 from markupsafe import Markup
 from weasyprint import HTML
+from weasyprint.css import ColorProfile
+from weasyprint.document import Document
+from weasyprint.pdf import tags as pdf_tags
 from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from .signing import PdfBox, Seal, SignatureText, sign
 
 # The base URL letter HTML is rendered against: relative links resolve under it.
 LETTER_BASE = "https://letter.invalid/"
@@ -67,21 +82,92 @@ def render_html(template: str, context: dict[str, Any]) -> str:
     return current_app.jinja_env.get_template(template).render(**context)
 
 
-def html_to_pdf(html: str, fetcher: AllowListFetcher | None = None) -> bytes:
+# PDF/A-2, level A: archival (fonts embedded, colours defined) and tagged.
+PDF_VARIANT = "pdf/a-2a"
+# The element of the letter's footer the signature's widget is placed over (letters/_layout.html).
+SIGNATURE_BLOCK_ID = "signature-block"
+PDFUA_PART = (b'<rdf:Description xmlns:pdfuaid="http://www.aiim.org/pdfua/ns/id/" rdf:about="" '
+              b'pdfuaid:part="1"/>')
+
+
+@dataclass(frozen=True)
+class LetterJob:
+    """One letter to make: its HTML, what its signature says, and the seal that signs it."""
+
+    html: str
+    signature: SignatureText
+    seal: Seal
+
+
+def _build_box_tree_with_languages(box: Any, parent: Any, *args: Any) -> Iterator[Any]:
+    """WeasyPrint's tagging, plus each element's own language: it marks only the document's,
+    and a letter in English and Russian must say which part is which (PDF/UA, screen readers)."""
+    for element in _weasyprint_build_box_tree(box, parent, *args):
+        source = getattr(getattr(box, "_box", box), "element", None)
+        language = source.get("lang") if source is not None and source.tag not in ("html", "body") else None
+        if language and "Lang" not in element:
+            element["Lang"] = pydyf.String(language)
+        yield element
+
+
+# It calls itself through the module's name, so every element down the tree passes here. A
+# WeasyPrint without it leaves the parts unmarked (tests/letters/test_signed_letters.py says so).
+_weasyprint_build_box_tree: Any = getattr(pdf_tags, "_build_box_tree", None)
+if _weasyprint_build_box_tree is not None:
+    pdf_tags._build_box_tree = _build_box_tree_with_languages
+
+
+def _claims_pdfua(generate: Any) -> Any:
+    def generate_rdf_metadata(*args: Any, **kwargs: Any) -> bytes:
+        return generate(*args, **kwargs).replace(b"</rdf:RDF>", PDFUA_PART + b"</rdf:RDF>")
+    return generate_rdf_metadata
+
+
+def _signature_box(document: Document) -> PdfBox | None:
+    """Where the footer's signature block is on the last page, in PDF points from the bottom left."""
+    page = document.pages[-1]
+    anchor = page.anchors.get(SIGNATURE_BLOCK_ID)
+    if anchor is None:
+        return None
+    left, top, right, bottom = anchor
+    return (left * 0.75, (page.height - bottom) * 0.75, right * 0.75, (page.height - top) * 0.75)
+
+
+# The output intent PDF/A asks for. WeasyPrint's own ("srgb") opens the profile's file and leaves it
+# open on every render; this one is read once and parsed per render (its PDF reference is per file).
+SRGB_ICC = (files("weasyprint.pdf") / "sRGB2014.icc").read_bytes()
+OUTPUT_INTENT = "letter-srgb"
+
+
+def render_pdf(html: str, fetcher: AllowListFetcher | None = None) -> tuple[bytes, PdfBox | None]:
+    """The letter as an unsigned PDF/A-2a, and where its signature block is."""
     fetcher = fetcher or AllowListFetcher(current_app.static_folder or "")
-    return HTML(string=html, base_url=LETTER_BASE, url_fetcher=fetcher).write_pdf()
+    profiles = {OUTPUT_INTENT: ColorProfile(io.BytesIO(SRGB_ICC), "sRGB2014.icc", "relative-colorimetric",
+                                            (["r"], ["g"], ["b"]))}
+    document = HTML(string=html, base_url=LETTER_BASE, url_fetcher=fetcher).render(
+        color_profiles=profiles, pdf_variant=PDF_VARIANT, output_intent=OUTPUT_INTENT)
+    # PDF/A and PDF/UA at once: WeasyPrint writes one identification; the other is added here.
+    document.metadata.generate_rdf_metadata = _claims_pdfua(document.metadata.generate_rdf_metadata)
+    return (document.write_pdf(pdf_variant=PDF_VARIANT, output_intent=OUTPUT_INTENT),
+            _signature_box(document))
 
 
-def _render_in_worker(html: str, static_folder: str) -> bytes:
-    """What a worker process runs: no app, no database, only HTML in and PDF out."""
-    return html_to_pdf(html, AllowListFetcher(static_folder))
+def html_to_pdf(html: str, fetcher: AllowListFetcher | None = None) -> bytes:
+    """The letter as rendered, before it is signed."""
+    return render_pdf(html, fetcher)[0]
+
+
+def make_letter(job: LetterJob, static_folder: str) -> bytes:
+    """Render and sign one letter: what a worker process runs (no app, no database)."""
+    pdf, box = render_pdf(job.html, AllowListFetcher(static_folder))
+    return sign(pdf, job.seal, job.signature, box)
 
 
 class PdfPool:
     """Renders many letters on several processes: WeasyPrint keeps one core busy per letter.
 
     Use as a context manager and pass it as ``render`` to ``issue_many``. With one worker,
-    or for a single letter, it renders in this process.
+    or for a single letter, it renders in this process. Each worker signs what it renders.
     """
 
     def __init__(self, workers: int | None = None) -> None:
@@ -100,8 +186,8 @@ class PdfPool:
             self.executor.shutdown(wait=True, cancel_futures=True)
             self.executor = None
 
-    def __call__(self, pages: list[str]) -> list[bytes]:
-        if self.executor is None or len(pages) < 2:
-            return [_render_in_worker(html, self.static_folder) for html in pages]
-        chunk = max(1, len(pages) // (self.workers * 4))
-        return list(self.executor.map(_render_in_worker, pages, repeat(self.static_folder), chunksize=chunk))
+    def __call__(self, jobs: list[LetterJob]) -> list[bytes]:
+        if self.executor is None or len(jobs) < 2:
+            return [make_letter(job, self.static_folder) for job in jobs]
+        chunk = max(1, len(jobs) // (self.workers * 4))
+        return list(self.executor.map(make_letter, jobs, repeat(self.static_folder), chunksize=chunk))

@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import force_locale, format_date
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -25,8 +26,13 @@ from ..models.types import utcnow
 from ..tasks import enqueue_after_commit, task
 from ..transactions import transaction
 from ..urls import external_url
-from .engine import html_to_pdf, qr_svg, render_html
+from . import signing
+from .engine import LetterJob, make_letter, qr_svg, render_html
 from .kinds import PUBLIC_FACTS, letter_kind
+
+# The check code printed beside the QR code: no 0/O, 1/I/L, so it reads back from paper.
+CHECK_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CHECK_CODE_LENGTH = 8
 
 
 class NotReady(UserError):
@@ -83,17 +89,48 @@ def letterhead(settings: OrganisationSettings) -> dict[str, Any]:
     }
 
 
+def new_check_code() -> str:
+    return "".join(secrets.choice(CHECK_CODE_ALPHABET) for _ in range(CHECK_CODE_LENGTH))
+
+
+def printed_check_code(code: str) -> str:
+    """The check code as the letter prints it: two groups of four."""
+    return f"{code[:4]}-{code[4:]}"
+
+
+def normalise_check_code(typed: str) -> str:
+    """What someone typed from paper, as stored: any case, spaces and hyphens ignored."""
+    return "".join(ch for ch in typed.upper() if ch not in " -\t")
+
+
 def letter_html(kind: LetterKind, facts: dict[str, Any], *, reference: str, token: str,
-                issued_on: dt.date, language: str | None = None) -> str:
-    """The letter's HTML, rendered in the letter's own language."""
+                issued_on: dt.date, language: str | None = None, check_code: str | None = None,
+                certificate: str | None = None) -> str:
+    """The letter's HTML, rendered in the letter's own language. ``certificate`` is the
+    fingerprint of the certificate that signs it, for the footer's signature block."""
     language = language or kind.language
     with force_locale(FORMAT_LOCALES.get(language, language)):
-        url = verify_url(token)
+        url, org = verify_url(token), letterhead(organisation())
         return render_html(kind.template, {
-            "title": str(kind.title), "facts": facts, "org": letterhead(organisation()),
+            "title": str(kind.title), "facts": facts, "org": org,
+            "subject": _("%(letter)s for %(holder)s", letter=kind.title, holder=facts.get("holder") or org["name"]),
             "reference": reference, "issued_on": format_date(issued_on, "long"),
             "verify_url": url, "qr": qr_svg(url), "language": language,
+            "check_code": printed_check_code(check_code) if check_code else None,
+            "certificate": signing.spaced(certificate[:16]) + "…" if certificate else None,
         })
+
+
+def letter_job(kind: LetterKind, facts: dict[str, Any], *, reference: str, token: str, check_code: str,
+               issued_on: dt.date, language: str, seal: signing.Seal) -> LetterJob:
+    """Everything a render worker needs to make the letter: HTML, signature text and seal."""
+    html = letter_html(kind, facts, reference=reference, token=token, issued_on=issued_on, language=language,
+                       check_code=check_code, certificate=seal.fingerprint)
+    name = organisation().name
+    with force_locale(FORMAT_LOCALES.get(language, language)):
+        reason = _("Issued by %(organisation)s on %(day)s, reference %(reference)s", organisation=name,
+                   day=format_date(issued_on, "long"), reference=reference)
+    return LetterJob(html, signing.SignatureText(name=name, reason=reason, contact=verify_url(token)), seal)
 
 
 def _of_subject(kind: LetterKind, subject: Any) -> Any:
@@ -182,32 +219,38 @@ def reserve_numbers(year: int, count: int) -> int:
 
 
 def issue_many(kind: LetterKind, batch: list[tuple[Any, dict[str, Any]]], *, by: User,
-               render: Callable[[list[str]], list[bytes]] | None = None) -> list[Letter]:
-    """Number, render and record one new letter per (subject, facts), in order and with
+               render: Callable[[list[LetterJob]], list[bytes]] | None = None) -> list[Letter]:
+    """Number, render, sign and record one new letter per (subject, facts), in order and with
     consecutive numbers (the caller commits). The numbers are reserved before anything is
     rendered (``reserve_numbers``), so each letter is rendered once. ``render`` turns the
-    letters' HTML into PDFs: a batch passes one that uses several processes."""
+    letters' jobs into signed PDFs: a batch passes one that uses several processes. The
+    SHA-256 kept is that of the signed file. Raises ``SigningUnavailable`` before taking any
+    number when letters cannot be signed."""
     if not batch:
         return []
-    render = render or (lambda pages: [html_to_pdf(html) for html in pages])
+    static_folder = current_app.static_folder or ""
+    render = render or (lambda jobs: [make_letter(job, static_folder) for job in jobs])
+    seal = signing.current_seal()
+    certificate = signing.certificate_record(seal)
     settings = organisation()
     issued_at = utcnow()
     tokens = [secrets.token_urlsafe(12) for _ in batch]
+    codes = [new_check_code() for _ in batch]
     first = reserve_numbers(issued_at.year, len(batch))
     references = [f"{settings.reference_prefix}-{issued_at.year}-{first + n:04d}" for n in range(len(batch))]
     pdfs = render([
-        letter_html(kind, facts, reference=reference, token=token, issued_on=issued_at.date(),
-                    language=kind.language_for(subject))
-        for (subject, facts), reference, token in zip(batch, references, tokens, strict=True)])
+        letter_job(kind, facts, reference=reference, token=token, check_code=code, issued_on=issued_at.date(),
+                   language=kind.language_for(subject), seal=seal)
+        for (subject, facts), reference, token, code in zip(batch, references, tokens, codes, strict=True)])
     letters = [Letter(
         reference=reference, year=issued_at.year, sequence=first + n, kind=kind.key,
         subject_type=kind.subject_type, subject_id=subject.id, funded_item_id=kind.funded_item_id(subject),
         language=kind.language_for(subject), issued_by_id=by.id, issued_at=issued_at,
         sha256=hashlib.sha256(pdf).hexdigest(), facts=facts,
         public_facts={key: facts.get(key) for key in PUBLIC_FACTS} | {"issuer": settings.name},
-        token=token, status="valid", pdf=pdf)
-        for n, ((subject, facts), reference, token, pdf) in enumerate(zip(batch, references, tokens, pdfs,
-                                                                         strict=True))]
+        token=token, check_code=code, certificate_id=certificate.id, status="valid", pdf=pdf)
+        for n, ((subject, facts), reference, token, code, pdf) in enumerate(zip(batch, references, tokens, codes,
+                                                                               pdfs, strict=True))]
     db.session.add_all(letters)
     db.session.flush()
     for letter, (subject, _facts) in zip(letters, batch, strict=True):

@@ -5,23 +5,25 @@ from __future__ import annotations
 from io import BytesIO
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from sqlalchemy import func, select
 from werkzeug.wrappers import Response
-from wtforms import HiddenField, TextAreaField
+from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from .. import access_log
-from ..extensions import db
+from ..extensions import db, limiter
 from ..forms import strip
 from ..hookspecs import LetterKind
-from ..models import Letter
+from ..models import Letter, SigningCertificate
 from ..permissions import PUBLIC, SIGNED_IN, allow, can_access
 from ..responses import current_actor, safe_next
-from . import service
+from . import checking, service, signing
 from .kinds import letter_kind
 
 bp = Blueprint("letters", __name__, template_folder="templates")
@@ -135,20 +137,120 @@ def revoke(letter_id: int) -> Response | tuple[str, int]:
     return redirect(safe_next(form.next.data), code=303)
 
 
+DEFAULT_PUBLIC_FIELDS = (("holder", _l("Issued to")), ("event", _l("Event or visit")), ("dates", _l("Dates")))
+
+
+def _standing(letter: Letter) -> dict[str, Any]:
+    """What the public pages say about an issued letter: its status, public facts and signature."""
+    kind = letter_kind(letter.kind)
+    fields = (kind.public_fields if kind and kind.public_fields else None) or DEFAULT_PUBLIC_FIELDS
+    return {"letter": letter, "facts": letter.public_facts, "fields": fields,
+            "kind_title": kind.title if kind else letter.kind,
+            "newer": letter.superseded_by.reference if letter.superseded_by else None,
+            "certificate": letter.certificate, "spaced": signing.spaced}
+
+
 @bp.get("/verify/<token>")
 @allow(PUBLIC)
 def verify(token: str) -> tuple[str, int] | str:
     letter = db.session.scalar(db.select(Letter).where(Letter.token == token))
     if letter is None:
         return render_template("letters/verify.html", letter=None), 404
-    kind = letter_kind(letter.kind)
-    fields = (kind.public_fields if kind and kind.public_fields else None) or DEFAULT_PUBLIC_FIELDS
-    return render_template("letters/verify.html", letter=letter, facts=letter.public_facts, fields=fields,
-                           kind_title=kind.title if kind else letter.kind,
-                           newer=letter.superseded_by.reference if letter.superseded_by else None)
+    return render_template("letters/verify.html", **_standing(letter))
 
 
-DEFAULT_PUBLIC_FIELDS = (("holder", _l("Issued to")), ("event", _l("Event or visit")), ("dates", _l("Dates")))
+# --- Check a letter: by its file, or by reference and check code --------------------------
+
+class CheckFileForm(FlaskForm):
+    letter = FileField(_l("The letter as a PDF file"), validators=[
+        FileRequired(_l("Choose the PDF file of the letter."))],
+        description=_l("At most 5 MB. The file is compared with the letters we issued and then forgotten: "
+                       "it is not kept."))
+
+
+class CheckCodeForm(FlaskForm):
+    reference = StringField(_l("Reference"), filters=[strip], validators=[
+        DataRequired(_l("Type the reference printed on the letter.")), Length(max=40)],
+        description=_l("Printed at the top of the letter and beside the QR code, for example EP-2026-0042."))
+    code = StringField(_l("Check code"), filters=[strip], validators=[
+        DataRequired(_l("Type the check code printed beside the QR code.")), Length(max=20)],
+        description=_l("Eight letters and digits beside the QR code; upper or lower case."))
+
+
+# One allowance per address for both ways of checking: typing codes and uploading files.
+_check_limit = limiter.shared_limit(lambda: str(current_app.config["LETTER_CHECK_LIMIT"]), scope="letter-check")
+
+
+def _check_page(file_form: CheckFileForm | None = None, code_form: CheckCodeForm | None = None, *,
+                status: int = 200, **context: Any) -> tuple[str, int]:
+    return render_template("letters/check.html", file_form=file_form or CheckFileForm(formdata=None),
+                           code_form=code_form or CheckCodeForm(formdata=None), **context), status
+
+
+@bp.get("/verify")
+@allow(PUBLIC)
+def check() -> tuple[str, int]:
+    """The public "check a letter" page: upload the file, or type the reference and check code."""
+    return _check_page()
+
+
+@bp.post("/verify/file")
+@allow(PUBLIC)
+@_check_limit
+def check_file() -> tuple[str, int]:
+    """Whether an uploaded PDF is exactly a letter we issued, its status and its signature."""
+    too_large = _("The file is larger than 5 MB, so it is not a letter we issued.")
+    if (request.content_length or 0) > checking.MAX_BYTES + 64 * 1024:
+        form = CheckFileForm(formdata=None)
+        form.letter.errors = [too_large]
+        return _check_page(form, status=413)
+    form = CheckFileForm()
+    if not form.validate_on_submit():
+        return _check_page(form, status=422)
+    content = form.letter.data.read(checking.MAX_BYTES + 1)
+    if len(content) > checking.MAX_BYTES:
+        form.letter.errors = [too_large]
+        return _check_page(form, status=413)
+    result = checking.check_file(content)
+    context = _standing(result.letter) if result.letter is not None else {}
+    return _check_page(form, file_check=result, **context)
+
+
+@bp.post("/verify/code")
+@allow(PUBLIC)
+@_check_limit
+def check_code() -> tuple[str, int]:
+    """The letter with this reference and check code, for someone who holds only paper."""
+    form = CheckCodeForm()
+    if not form.validate_on_submit():
+        return _check_page(code_form=form, status=422)
+    letter = checking.find_by_code(form.reference.data, form.code.data)
+    if letter is None:
+        form.code.errors = [_("No letter has this reference and check code. Check both against the paper: "
+                              "the code never uses the letters O, I or L, nor the digits 0 and 1.")]
+        return _check_page(code_form=form, status=404)
+    return _check_page(code_form=form, code_check=True, **_standing(letter))
+
+
+@bp.get("/verify/certificates")
+@allow(PUBLIC)
+def certificates() -> str:
+    """Every certificate that has signed our letters, by fingerprint, and how many each signed."""
+    counts = dict(db.session.execute(select(Letter.certificate_id, func.count()).where(
+        Letter.certificate_id.is_not(None)).group_by(Letter.certificate_id)).all())
+    rows = db.session.scalars(select(SigningCertificate).order_by(SigningCertificate.first_used_at.desc())).all()
+    return render_template("letters/certificates.html", certificates=rows, counts=counts, spaced=signing.spaced)
+
+
+@bp.get("/verify/certificates/<fingerprint>.cer")
+@allow(PUBLIC)
+def certificate_file(fingerprint: str) -> Response:
+    """A signing certificate (DER), to add to a PDF reader's trusted certificates."""
+    record = db.session.scalar(select(SigningCertificate).where(SigningCertificate.fingerprint == fingerprint.lower()))
+    if record is None:
+        abort(404)
+    return send_file(BytesIO(record.der), mimetype="application/pkix-cert", as_attachment=True,
+                     download_name=f"letters-{record.fingerprint[:16]}.cer", max_age=3600)
 
 
 def letter_panel(key: str, subject: Any) -> dict[str, Any] | None:

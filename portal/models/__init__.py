@@ -28,7 +28,7 @@ from .donors import (
 from .expenses import LINE_STATES, PAYMENT_METHODS, ExpenseClaim, ExpenseLine, Payment, ProgrammeBudget
 from .funding import BUDGET_CATEGORIES, BudgetLine, FundedItem
 from .history import HISTORY_KINDS, HistoricalRecord, HistoryImport
-from .letters import LETTER_STATES, Letter, LetterCounter, OrganisationSettings
+from .letters import LETTER_STATES, Letter, LetterCounter, OrganisationSettings, SigningCertificate
 from .money import ExchangeRate
 from .records import JOB_STATES, AuditEvent, DataExport, DataGeneration, Job, OutboxMessage, SensitiveRead, StoredFile
 from .users import RETAINED_PASSPORT_FIELDS, ROLES, User, UserRole
@@ -42,7 +42,7 @@ __all__ = [
     "Application", "APPLICATION_STATES", "ApplicationComment", "ApplicationDocument", "AuditEvent", "DataGeneration",
     "Job", "JOB_STATES", "DataExport", "HISTORY_KINDS", "HistoricalRecord", "HistoryImport",
     "BUDGET_CATEGORIES", "BudgetLine", "Clinic", "Conference", "ConferenceReport", "DOCUMENT_KINDS",
-    "ExchangeRate", "FundedItem", "Letter", "LetterCounter", "LETTER_STATES", "OrganisationSettings",
+    "ExchangeRate", "FundedItem", "Letter", "LetterCounter", "LETTER_STATES", "OrganisationSettings", "SigningCertificate",
     "OutboxMessage", "PARTICIPATION", "RETAINED_PASSPORT_FIELDS", "SensitiveRead",
     "ROLES", "SHARING_METHODS", "StoredFile", "User", "UserRole",
     "VISA_OUTCOMES",

@@ -41,6 +41,21 @@ class OrganisationSettings(BaseModel):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
+class SigningCertificate(BaseModel):
+    """A certificate that signed letters: kept for as long as its letters, so each still verifies
+    after the key is replaced, and the public pages can name it by fingerprint."""
+
+    __tablename__ = "signing_certificates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)  # SHA-256 of the DER, hex
+    subject: Mapped[str] = mapped_column(String(500))
+    not_before: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    not_after: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    der: Mapped[bytes] = mapped_column(LargeBinary)
+    first_used_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class Letter(BaseModel):
     """A letter as issued: its PDF, what it certifies, and whether it still stands."""
 
@@ -65,12 +80,17 @@ class Letter(BaseModel):
     language: Mapped[str] = mapped_column(String(5))
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    sha256: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)  # "check a letter" looks up an uploaded file by it
     # Everything the letter certifies (passport number included), encrypted; and the few
     # facts the public verification page may show.
     facts: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON)
     public_facts: Mapped[dict[str, Any]] = mapped_column(JSON)
     token: Mapped[str] = mapped_column(String(32), unique=True)
+    # Printed beside the QR code: with the reference, it finds the letter for someone who
+    # holds only paper. None on letters issued before it was printed.
+    check_code: Mapped[str | None] = mapped_column(String(8))
+    # The certificate that signed the PDF; None on letters issued before letters were signed.
+    certificate_id: Mapped[int | None] = mapped_column(ForeignKey("signing_certificates.id"), index=True)
     status: Mapped[str] = mapped_column(String(16), default="valid")
     superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("letters.id", ondelete="SET NULL"))
     revoked_reason: Mapped[str | None] = mapped_column(Text)
@@ -82,6 +102,7 @@ class Letter(BaseModel):
     purged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     superseded_by = relationship("Letter", remote_side=[id])
+    certificate = relationship(SigningCertificate)
     issued_by = relationship("User", foreign_keys=[issued_by_id])
 
 

@@ -185,7 +185,8 @@ def test_the_check_page_of_a_superseded_letter_says_not_to_rely_on_it(client, ap
     assert "This letter must not be relied on." in html and "Valid:" not in html
     assert new_reference in html and new_token not in html
     main = html[html.index('<main id="main"'):html.index("</main>")]
-    assert re.findall(r'\b(?:href|action|src)="', main) == []  # the verdict links nowhere
+    # the verdict links to nothing but the public "check a letter" and certificates pages
+    assert set(re.findall(r'\b(?:href|action|src)="([^"]*)"', main)) == {"/verify", "/verify/certificates"}
     # whatever else the page links to answers a visitor who is not signed in (the header's
     # dashboard link, which sends a visitor to sign in, is the site's, not the letter's)
     for target in set(re.findall(r'href="(/[^"#]*)"', html)) - {"/"}:
@@ -205,5 +206,6 @@ def test_the_check_page_of_a_revoked_letter_says_revoked(client, approved_applic
     letter = obtain(letter_kind("visa_support"), application, by=staff)
     revoke(letter, "Issued to the wrong consulate.", by=staff, holder=None)
     html = client.get(f"/verify/{letter.token}").get_data(as_text=True)
-    assert "Revoked: this letter no longer stands." in html and "This letter must not be relied on." in html
+    assert re.search(r"Revoked on \d{1,2} [A-Z][a-z]+ \d{4}: this letter no longer stands\.", html)
+    assert "This letter must not be relied on." in html
     assert "Valid:" not in html and "Superseded" not in html and "wrong consulate" not in html

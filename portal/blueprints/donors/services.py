@@ -29,7 +29,7 @@ from ...errors import UserError
 from ...exports import csv_chunks
 from ...extensions import begin_writing, db, lock_for_update, lock_row
 from ...impact import DOCTORS, impact_summary
-from ...letters import PdfPool, issue_many
+from ...letters import LetterJob, PdfPool, issue_many
 from ...mail import queue_mail
 from ...models import (
     Acknowledgement,
@@ -280,7 +280,7 @@ def _claim(acknowledgement: Acknowledgement, donation_ids: list[int]) -> bool:
 
 
 def _thank(groups: list[tuple[Donor, list[Donation]]], *, by: User, batch: AcknowledgementBatch | None,
-           impact: dict[str, int], render: Callable[[list[str]], list[bytes]] | None) -> list[Acknowledgement]:
+           impact: dict[str, int], render: Callable[[list[LetterJob]], list[bytes]] | None) -> list[Acknowledgement]:
     """One acknowledgement, letter, audit entries and (for e-mail) outbox message per donor,
     in the current transaction. Returns [] — and changes nothing — if another run thanked
     any of these donations first."""
@@ -454,7 +454,7 @@ def thank_in_background(job_id: int) -> None:
 
 @transaction  # each chunk commits on its own: a batch that stops half-way keeps what it finished
 def _thank_chunk(groups: list[tuple[Donor, list[Donation]]], *, by: User, batch: AcknowledgementBatch,
-                 impact: dict[str, int], render: Callable[[list[str]], list[bytes]]) -> list[Acknowledgement]:
+                 impact: dict[str, int], render: Callable[[list[LetterJob]], list[bytes]]) -> list[Acknowledgement]:
     """Thank these donors. If another run thanked some of them first, thank the rest one by one."""
     begin_writing()
     done = _thank(groups, by=by, batch=batch, impact=impact, render=render)
