@@ -30,7 +30,7 @@ from tests.run_suites import ensure_postgres_database
 
 pytest_plugins = ["tests.fixtures.url_rules", "tests.fixtures.factories", "tests.fixtures.people",
                   "tests.fixtures.queries", "tests.fixtures.smtp", "tests.fixtures.redis_server",
-                  "tests.fixtures.concurrency", "tests.fixtures.tasks"]
+                  "tests.fixtures.concurrency", "tests.fixtures.tasks", "tests.fixtures.letters"]
 
 POSTGRES_URL = os.environ.get("PORTAL_TEST_DATABASE_URL")
 IN_CI = os.environ.get("CI", "").lower() == "true"

@@ -90,6 +90,7 @@ def letterhead(settings: OrganisationSettings) -> dict[str, Any]:
 
 
 def new_check_code() -> str:
+    """A new letter's check code: eight characters that cannot be misread for one another."""
     return "".join(secrets.choice(CHECK_CODE_ALPHABET) for _ in range(CHECK_CODE_LENGTH))
 
 

@@ -14,14 +14,17 @@ before a key was replaced still verify, and the verification page names the cert
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import io
 import os
 import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
@@ -237,6 +240,27 @@ def certificate_record(seal: Seal) -> SigningCertificate:
 # --- Signing ------------------------------------------------------------------------------
 
 PdfBox = tuple[float, float, float, float]
+T = TypeVar("T")
+
+
+def _outside_event_loops(work: Callable[[], T]) -> T:
+    """Run ``work`` where pyHanko's synchronous calls can start their own event loop: here, or
+    on a thread of its own when this thread already runs one (an async server, a browser test)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return work()
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(work).result()
+
+
+class _AsRenderedMetadataWriter(IncrementalPdfFileWriter):
+    """An incremental writer that leaves the document's metadata as rendered: its Info and XMP
+    already agree (PDF/A asks it) and describe the letter; pyHanko would rewrite both to name
+    itself and the time, which costs a tenth of the signing and says nothing of use."""
+
+    def _update_meta(self) -> None:
+        return None
 
 
 def sign(pdf: bytes, seal: Seal, text: SignatureText, box: PdfBox | None) -> bytes:
@@ -254,9 +278,10 @@ def sign(pdf: bytes, seal: Seal, text: SignatureText, box: PdfBox | None) -> byt
         metadata, loaded.signer, timestamper=timestamper,
         new_field_spec=fields.SigFieldSpec(FIELD_NAME, on_page=-1, box=(left, bottom, right, top)),
         stamp_style=NoOpStampStyle())
-    writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+    writer = _AsRenderedMetadataWriter(io.BytesIO(pdf), strict=False)
+    reserved = RESERVED_WITH_TIMESTAMP if timestamper else RESERVED_BYTES
     try:
-        output = signer.sign_pdf(writer, bytes_reserved=RESERVED_WITH_TIMESTAMP if timestamper else RESERVED_BYTES)
+        output = _outside_event_loops(lambda: signer.sign_pdf(writer, bytes_reserved=reserved))
     except (SigningError, OSError) as exc:  # OSError: the timestamp authority did not answer (TimestampRequestError)
         raise SigningUnavailable(_l("The letter could not be signed (%(reason)s). Please try again later; the "
                                     "administrators have been told.", reason=type(exc).__name__)) from exc
@@ -290,7 +315,8 @@ def check_signature(pdf: bytes, certificate_der: bytes) -> SignatureCheck:
         return SignatureCheck(False, False, False, False, None)
     if not signatures:
         return SignatureCheck(False, False, False, False, None)
-    status = validate_pdf_signature(signatures[0], ValidationContext(trust_roots=[root]))
+    status = _outside_event_loops(lambda: validate_pdf_signature(signatures[0],
+                                                                 ValidationContext(trust_roots=[root])))
     return SignatureCheck(True, status.intact and status.valid, status.trusted,
                           status.coverage == SignatureCoverageLevel.ENTIRE_FILE,
                           fingerprint(status.signing_cert.dump()))
