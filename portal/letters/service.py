@@ -125,10 +125,10 @@ def letter_html(kind: LetterKind, facts: dict[str, Any], *, reference: str, toke
 def letter_job(kind: LetterKind, facts: dict[str, Any], *, reference: str, token: str, check_code: str,
                issued_on: dt.date, language: str, seal: signing.Seal) -> LetterJob:
     """Everything a render worker needs to make the letter: HTML, signature text and seal."""
-    html = letter_html(kind, facts, reference=reference, token=token, issued_on=issued_on, language=language,
-                       check_code=check_code, certificate=seal.fingerprint)
     name = organisation().name
-    with force_locale(FORMAT_LOCALES.get(language, language)):
+    with force_locale(FORMAT_LOCALES.get(language, language)):  # letter_html's own is then a no-op
+        html = letter_html(kind, facts, reference=reference, token=token, issued_on=issued_on, language=language,
+                           check_code=check_code, certificate=seal.fingerprint)
         reason = _("Issued by %(organisation)s on %(day)s, reference %(reference)s", organisation=name,
                    day=format_date(issued_on, "long"), reference=reference)
     return LetterJob(html, signing.SignatureText(name=name, reason=reason, contact=verify_url(token)), seal)

@@ -35,6 +35,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
@@ -268,24 +269,68 @@ def sign(pdf: bytes, seal: Seal, text: SignatureText, box: PdfBox | None) -> byt
     the last page at ``box`` (PDF points), over the signature block the letter prints there."""
     loaded = _loaded(seal)
     left, bottom, right, top = (round(edge) for edge in box) if box else (0, 0, 0, 0)
+    writer = _AsRenderedMetadataWriter(io.BytesIO(pdf), strict=False)
+    fields.append_signature_field(writer, fields.SigFieldSpec(FIELD_NAME, on_page=-1, box=(left, bottom, right, top)))
+    _tag_widget(writer, text)
     metadata = signers.PdfSignatureMetadata(
         field_name=FIELD_NAME, name=text.name, reason=text.reason, contact_info=text.contact,
         md_algorithm="sha256", subfilter=fields.SigSeedSubFilter.PADES)
     timestamper = RequestsHTTPTimeStamper(seal.timestamp_url, timeout=10) if seal.timestamp_url else None
     # The widget draws nothing: the letter's own signature block (searchable, tagged, in the
     # letter's script) is what shows; the widget over it opens the signature in a viewer.
-    signer = signers.PdfSigner(
-        metadata, loaded.signer, timestamper=timestamper,
-        new_field_spec=fields.SigFieldSpec(FIELD_NAME, on_page=-1, box=(left, bottom, right, top)),
-        stamp_style=NoOpStampStyle())
-    writer = _AsRenderedMetadataWriter(io.BytesIO(pdf), strict=False)
+    signer = signers.PdfSigner(metadata, loaded.signer, timestamper=timestamper, stamp_style=NoOpStampStyle())
     reserved = RESERVED_WITH_TIMESTAMP if timestamper else RESERVED_BYTES
     try:
-        output = _outside_event_loops(lambda: signer.sign_pdf(writer, bytes_reserved=reserved))
+        output = _outside_event_loops(lambda: signer.sign_pdf(writer, existing_fields_only=True,
+                                                              bytes_reserved=reserved))
     except (SigningError, OSError) as exc:  # OSError: the timestamp authority did not answer (TimestampRequestError)
         raise SigningUnavailable(_l("The letter could not be signed (%(reason)s). Please try again later; the "
                                     "administrators have been told.", reason=type(exc).__name__)) from exc
     return output.getvalue()
+
+
+def _tag_widget(writer: IncrementalPdfFileWriter, text: SignatureText) -> None:
+    """Put the signature's widget into the tagged structure, as PDF/UA asks of every visible
+    annotation: a Form element of the document holding it, found from the widget through the
+    parent tree, with the signature described in words."""
+    root = writer.root
+    structure = root.get("/StructTreeRoot")
+    if structure is None:
+        return
+    structure = structure.get_object()
+    # pyHanko's containers hand back objects; raw_get gives the references the new objects need.
+    form_fields = root["/AcroForm"]["/Fields"]
+    field_ref = form_fields.raw_get(len(form_fields) - 1)
+    widget = field_ref.get_object()
+    page_ref = widget.raw_get("/P")
+    numbers = structure["/ParentTree"]["/Nums"]
+    taken = [int(numbers[n]) for n in range(0, len(numbers), 2)]
+    key = int(structure.get("/ParentTreeNextKey", max(taken, default=-1) + 1))
+    kids = structure["/K"]
+    document_ref = kids.raw_get(0) if isinstance(kids, generic.ArrayObject) else structure.raw_get("/K")
+    form = generic.DictionaryObject({
+        generic.NameObject("/Type"): generic.NameObject("/StructElem"),
+        generic.NameObject("/S"): generic.NameObject("/Form"),
+        generic.NameObject("/P"): document_ref,
+        generic.NameObject("/Pg"): page_ref,
+        generic.NameObject("/Alt"): generic.TextStringObject(text.reason),
+        generic.NameObject("/K"): generic.DictionaryObject({
+            generic.NameObject("/Type"): generic.NameObject("/OBJR"),
+            generic.NameObject("/Obj"): field_ref,
+            generic.NameObject("/Pg"): page_ref}),
+    })
+    form_ref = writer.add_object(form)
+    document = document_ref.get_object()
+    document["/K"].append(form_ref)
+    writer.update_container(document["/K"])
+    widget[generic.NameObject("/StructParent")] = generic.NumberObject(key)
+    widget[generic.NameObject("/TU")] = generic.TextStringObject(text.reason)
+    writer.update_container(widget)
+    numbers.append(generic.NumberObject(key))
+    numbers.append(form_ref)
+    writer.update_container(numbers)
+    structure[generic.NameObject("/ParentTreeNextKey")] = generic.NumberObject(key + 1)
+    writer.update_container(structure)
 
 
 # --- Checking -----------------------------------------------------------------------------

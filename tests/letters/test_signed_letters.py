@@ -261,3 +261,24 @@ def test_an_unreachable_timestamp_authority_issues_nothing(app, client, login, a
     response = client.post(f"/letters/visa_support/{application.id}/issue")
     assert response.status_code == 503 and "could not be signed" in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(Letter)) == 0
+
+
+def test_the_signature_widget_is_part_of_the_tagged_structure(letter_of_kind):
+    """PDF/UA: a visible annotation sits in the structure tree (a Form element), which the
+    parent tree finds from the widget; the widget says in words what it is."""
+    letter = letter_of_kind("invitation")
+    reader = PdfFileReader(io.BytesIO(letter.pdf))
+    form_fields = reader.root["/AcroForm"]["/Fields"]
+    [field_ref] = [form_fields.raw_get(n) for n in range(len(form_fields))
+                   if form_fields.raw_get(n).get_object().get("/FT") == "/Sig"]
+    field = field_ref.get_object()
+    assert str(field["/TU"]).startswith("Issued by Gift of Life on ")
+    structure = reader.root["/StructTreeRoot"]
+    numbers = structure["/ParentTree"]["/Nums"]
+    parents = {int(numbers[n]): numbers[n + 1] for n in range(0, len(numbers), 2)}
+    form = parents[int(field["/StructParent"])].get_object()
+    assert form["/S"] == "/Form" and form["/K"]["/Type"] == "/OBJR"
+    assert form["/K"].raw_get("/Obj").idnum == field_ref.idnum  # the Form element holds this very widget
+    document = structure["/K"][0].get_object() if isinstance(structure["/K"], ArrayObject) else structure["/K"]
+    assert any(kid.get_object().get("/S") == "/Form" for kid in document["/K"])
+    assert int(structure["/ParentTreeNextKey"]) == int(field["/StructParent"]) + 1
