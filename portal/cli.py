@@ -1,9 +1,11 @@
-"""Command-line tasks: ``flask --app portal demo | create-user | send-mail | consumer | privacy purge``."""
+"""Command-line tasks: ``flask --app portal demo | create-user | send-mail | consumer | privacy purge |
+backup | restore``."""
 
 from __future__ import annotations
 
 import logging
 import secrets
+from pathlib import Path
 
 import click
 from email_validator import EmailNotValidError, validate_email
@@ -107,9 +109,60 @@ def purge_command(dry_run: bool) -> None:
         click.echo(f"{verb} {number:>6}  {privacy.KIND_NAMES.get(kind, kind)}")
 
 
+@click.command("backup")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--passphrase", default=None, help="Encrypt the archive with this passphrase (else with "
+              "BACKUP_ENCRYPTION_KEY if set).")
+@with_appcontext
+def backup_command(path: Path, passphrase: str | None) -> None:
+    """Write a backup archive to PATH (a file, or a folder for a dated file) while the portal serves."""
+    from . import backup
+
+    try:
+        result = backup.create_backup(path, passphrase=passphrase)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    manifest = result.manifest
+    click.echo(f"Backup written: {result.path} ({result.size:,} bytes{', encrypted' if result.encrypted else ''})")
+    click.echo(f"  SHA-256 {result.sha256}")
+    click.echo(f"  migration {manifest['migration']}, {sum(manifest['tables'].values()):,} rows in "
+               f"{len(manifest['tables'])} tables, {len(manifest['members']) - 1} files")
+    for missing in result.missing_files:
+        click.echo(f"  warning: stored file {missing} was already missing from the uploads folder")
+    click.echo("\nThe keys are NOT in the archive, and without them it cannot be read. Keep these "
+               "somewhere else than the archive:")
+    for place in backup.key_locations():
+        click.echo(f"  - {place}")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace the data this instance already holds.")
+@click.option("--passphrase", default=None, help="The passphrase the archive was encrypted with.")
+@with_appcontext
+def restore_command(path: Path, force: bool, passphrase: str | None) -> None:
+    """Restore a backup archive into this (empty) instance, migrate it forward and verify it."""
+    from . import backup
+
+    try:
+        report = backup.restore_backup(path, force=force, passphrase=passphrase)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    manifest = report.manifest
+    click.echo(f"Restored {path.name}: taken {manifest['created_at']} by portal {manifest['portal_version']}, "
+               f"migration {report.migrated_from} -> {report.migrated_to}")
+    failed = [check for check in report.checks if not check.ok]
+    click.echo(f"  {len(report.checks) - len(failed)} of {len(report.checks)} checks match the manifest")
+    for check in failed:
+        click.echo(f"  MISMATCH {check.what}: expected {check.expected}, found {check.found}")
+    if failed:
+        raise click.ClickException("the restored data does not match the backup's manifest (see above)")
+    click.echo("Everything matches: row counts, money totals, files, letters and encrypted details.")
+
+
 def register(app: Flask) -> None:
     from .bench_seed import bench_seed_command
 
     for command in (demo_command, create_user_command, send_mail_command, consumer_command, bench_seed_command,
-                    privacy_group):
+                    privacy_group, backup_command, restore_command):
         app.cli.add_command(command)

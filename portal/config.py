@@ -60,6 +60,16 @@ class Defaults:
     LETTER_TIMESTAMP_URL: str | None = None
     # "Check a letter" (upload or reference and check code), per address.
     LETTER_CHECK_LIMIT = "20 per minute;200 per day"
+    # Backups (portal.backup): where the scheduled ones go (default instance/backups), how many
+    # are kept, how often one is taken (0: no schedule), and the age /healthz accepts. With
+    # BACKUP_ENCRYPTION_KEY (a Fernet key) every archive is encrypted with it.
+    BACKUP_FOLDER: str | None = None
+    BACKUP_KEEP = 7
+    BACKUP_EVERY_HOURS = 24
+    BACKUP_MAX_AGE_HOURS = 48
+    BACKUP_ENCRYPTION_KEY: str | None = None
+    # /healthz fails when the uploads' disk has less free space than this.
+    HEALTH_MIN_FREE_MB = 500
     # Processes that render letters in a batch (donor thanks): one per core by default.
     LETTER_WORKERS = os.cpu_count() or 1
 
@@ -124,6 +134,15 @@ class Defaults:
     TASK_PERIODIC_SECONDS = 60  # how often each consumer checks the periodic tasks (sweeps, reminders)
     JOB_STALL_SECONDS = 120  # a job with no progress for this long is queued again (its consumer died)
     THANKS_CHUNK = 20  # donors thanked per transaction in a batch: its progress moves this often
+
+    # Logs: one line per request on the "portal.requests" logger (request id, URL rule, endpoint,
+    # status, milliseconds, user id; never the path, query string, form, headers or cookies), on
+    # stderr with every other portal.* record: "text" (key=value) or "json" (one object per line).
+    LOG_FORMAT = "text"
+    LOG_LEVEL = "INFO"
+    # Unhandled errors reported to Sentry (portal.error_reports) when set, with the request id and
+    # the user's id only: nothing of the request's URL, form, headers or cookies.
+    SENTRY_DSN: str | None = None
 
 
 def apply_environment(config: Any, environ: os._Environ[str] | dict[str, str] = os.environ) -> None:

@@ -14,7 +14,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException, SecurityError
 
-from . import audit, cli, letters, mail, permissions, privacy, tasks  # noqa: F401 (mail, privacy: their tasks)
+from . import audit, backup, cli, letters, mail, permissions, privacy, tasks  # noqa: F401 (backup, mail, privacy: their tasks)
 from .blueprints.core import hooks as core_hooks
 from .duties import is_beneficiary
 from .errors import UserError

@@ -252,8 +252,12 @@ def job_task(name: str) -> Callable[[F], F]:
 
 @periodic("core.sweep", crontab(minute="*"))
 def sweep() -> None:
-    """Every minute: queue again the jobs whose progress stopped (their consumer died). The
-    conditional UPDATE lets one sweeper take each stalled job, however many consumers sweep."""
+    """Every minute: say the consumer is alive, and queue again the jobs whose progress stopped
+    (their consumer died). The conditional UPDATE lets one sweeper take each stalled job, however
+    many consumers sweep."""
+    from .health import beat
+
+    beat()  # the consumer is alive: /healthz reads it
     now = utcnow()
     stalled_before = now - dt.timedelta(seconds=current_app.config["JOB_STALL_SECONDS"])
     stalled = list(db.session.execute(select(Job.id, Job.task).where(

@@ -72,6 +72,8 @@ PAGES: dict[str, tuple[Any, ...]] = {
     "/profile":                                               (LOGIN, 200,   200,   200,   200,   200,   200,   200),
     "/static/css/portal.css":                                 (200,   200,   200,   200,   200,   200,   200,   200),
     "/verify/{letter_token}":                                 (200,   200,   200,   200,   200,   200,   200,   200),
+    # No consumer runs here, so the health check fails (tests/core/test_health.py has the rest).
+    "/healthz":                                               (503,   503,   503,   503,   503,   503,   503,   503),
     "/verify":                                                (200,   200,   200,   200,   200,   200,   200,   200),
     "/verify/certificates":                                   (200,   200,   200,   200,   200,   200,   200,   200),
     "/verify/certificates/{certificate}.cer":                 (200,   200,   200,   200,   200,   200,   200,   200),

@@ -30,6 +30,7 @@ from .funding import BUDGET_CATEGORIES, BudgetLine, FundedItem
 from .history import HISTORY_KINDS, HistoricalRecord, HistoryImport
 from .letters import LETTER_STATES, Letter, LetterCounter, OrganisationSettings, SigningCertificate
 from .money import ExchangeRate
+from .operations import BACKUP_STATES, Backup, Heartbeat
 from .records import JOB_STATES, AuditEvent, DataExport, DataGeneration, Job, OutboxMessage, SensitiveRead, StoredFile
 from .users import RETAINED_PASSPORT_FIELDS, ROLES, User, UserRole
 from .visits import ACTIVITY_KINDS, VISIT_STATES, ExpertVisit, VisitActivity
@@ -45,5 +46,5 @@ __all__ = [
     "ExchangeRate", "FundedItem", "Letter", "LetterCounter", "LETTER_STATES", "OrganisationSettings", "SigningCertificate",
     "OutboxMessage", "PARTICIPATION", "RETAINED_PASSPORT_FIELDS", "SensitiveRead",
     "ROLES", "SHARING_METHODS", "StoredFile", "User", "UserRole",
-    "VISA_OUTCOMES",
+    "VISA_OUTCOMES", "BACKUP_STATES", "Backup", "Heartbeat",
 ]

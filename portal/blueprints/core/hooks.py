@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import url_for
+from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
@@ -52,7 +53,23 @@ def portal_dashboard_cards(user: Any) -> list[DashboardCard]:
         cards.append(DashboardCard(
             _l("Proposed conferences"), _l("Conferences proposed by doctors wait for your confirmation."),
             "catalogue.conferences", _l("Review the catalogue"), count=waiting, order=60))
+    if has_role(user, "admin"):
+        cards.append(_backup_card())
     return cards
+
+
+def _backup_card() -> DashboardCard:
+    """How old the last backup is, for the administrators (the health check says the same)."""
+    from ...backup import last_backup
+    from ...models.types import utcnow
+
+    last = last_backup()
+    if last is None or last.finished_at is None:
+        text = _("No backup has been taken yet.")
+    else:
+        text = _("Last backup finished %(age)s ago.", age=format_timedelta(utcnow() - last.finished_at,
+                                                                          threshold=1.1))
+    return DashboardCard(_l("Backups"), text, "core.healthz", _l("Health check"), order=90)
 
 
 PROPOSALS = "catalogue.proposals"

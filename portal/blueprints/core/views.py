@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, session
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from ... import health
 from ... import impact as impact_service
 from ... import inbox as inbox_service
 from ... import letters
@@ -18,6 +19,17 @@ from . import history_views, privacy_views
 bp = Blueprint("core", __name__, template_folder="templates")
 history_views.register(bp)
 privacy_views.register(bp)
+
+
+@bp.get("/healthz")
+@allow(PUBLIC)
+def healthz() -> Response:
+    """For a load balancer or a monitor: 200 when every check passes, 503 otherwise, with each
+    check's answer as JSON (no personal data, no sign-in)."""
+    body, healthy = health.report()
+    response = jsonify(body)
+    response.status_code = 200 if healthy else 503
+    return response
 
 
 @bp.get("/")
