@@ -64,7 +64,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from . import security
     from .core import init_core
+    from .request_log import init_request_log
 
+    init_request_log(app)  # first: its after_request hook then runs last, on the finished response
     security.init_security(app)
     init_core(app)
     return app

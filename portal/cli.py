@@ -87,6 +87,8 @@ def consumer_command(workers: int | None) -> None:
     from .tasks import consumer_for
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    for handler in logging.getLogger().handlers:  # Huey's records; the portal's have their own handler
+        handler.addFilter(lambda record: record.name != "portal" and not record.name.startswith("portal."))
     consumer_for(current_app._get_current_object(), workers=workers).run()  # type: ignore[attr-defined]
 
 
