@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 from werkzeug.datastructures import FileStorage
 
 from portal import backup, bench_seed, clock
+from portal.blueprints.donors import services as donors
 from portal.extensions import db
 from portal.models import Backup, Donation, Donor, Heartbeat, Letter, StoredFile, User
 from portal.storage import path_of, store_upload
@@ -34,7 +35,12 @@ def populate(request) -> dict[str, object]:
     """The 1k seed, a signed letter of each kind and a few stored files; what the checks compare."""
     bench_seed.seed_database("1k", 1, clock.today())  # into an empty database: the letters' fixture after it
     letter_of_kind = request.getfixturevalue("letter_of_kind")
-    letters = [letter_of_kind(kind) for kind in ("visa_support", "invitation", "donation_thanks", "donor_impact")]
+    for kind in ("visa_support", "invitation", "donation_thanks", "donor_impact"):
+        letter_of_kind(kind)
+    staff = request.getfixturevalue("make_user")(roles=["staff"])
+    thanked = donors.acknowledge_pending(by=staff, workers=2)  # the seed's pending gifts: a letter per donor
+    assert thanked.letters >= 40, thanked
+    letters = db.session.scalars(select(Letter).where(Letter.pdf.is_not(None))).all()
     owner = db.session.scalars(select(User).where(User.passport_number.is_not(None))).first() or \
         db.session.scalars(select(User)).first()
     files = [store_upload(FileStorage(io.BytesIO(PDF + bytes([n])), filename=f"receipt-{n}.pdf",
@@ -107,7 +113,8 @@ def test_a_backup_taken_while_writing_restores_everything_the_snapshot_held(
         names = set(archive.getnames())
     assert not {"field_encryption.key", "secret_key", "letter-signing.p12"} & {Path(n).name for n in names}
 
-    target = restored_app(make_app, fresh_database, tmp_path, FIELD_ENCRYPTION_KEYS=app.config["FIELD_ENCRYPTION_KEYS"])
+    target = restored_app(make_app, fresh_database, tmp_path, FIELD_ENCRYPTION_KEYS=app.config["FIELD_ENCRYPTION_KEYS"],
+                          LETTER_CHECK_LIMIT="1000 per minute")  # every letter is checked below
     with target.app_context():
         report = backup.restore_backup(result.path)
         assert report.ok, [c for c in report.checks if not c.ok]
