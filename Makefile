@@ -73,6 +73,7 @@ bench: install translations
 	$(BIN)/python bench/pages.py --db "$(SQLITE_BENCH_URL)" $(PAGES_BENCH_FLAGS) || status=1; \
 	$(BIN)/python bench/pages.py --db "$(PG_BENCH_URL)" $(PAGES_BENCH_FLAGS) || status=1; \
 	$(BIN)/python bench/exports.py --db "$(SQLITE_BENCH_URL)" || status=1; \
+	$(BIN)/python bench/upgrade.py --db "$(SQLITE_BENCH_URL)" || status=1; \
 	exit $$status
 
 clean:
