@@ -17,6 +17,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import current_app
 from sqlalchemy import insert, select, text, update
+from sqlalchemy.exc import IntegrityError
 
 from .extensions import db
 from .models import Backup, Heartbeat
@@ -29,9 +30,16 @@ def beat(name: str = CONSUMER) -> None:
     """Record that ``name`` is alive, in a transaction of its own written with Core: the page
     cache's generation is raised only by changes to data, never by a heartbeat."""
     now = utcnow()
+    refresh = update(Heartbeat).where(Heartbeat.name == name).values(seen_at=now)
     with db.engine.begin() as connection:
-        if connection.execute(update(Heartbeat).where(Heartbeat.name == name).values(seen_at=now)).rowcount == 0:
+        if connection.execute(refresh).rowcount == 1:
+            return
+    try:
+        with db.engine.begin() as connection:
             connection.execute(insert(Heartbeat).values(name=name, seen_at=now))
+    except IntegrityError:  # two consumers' first heartbeat at once: the other one wrote the row
+        with db.engine.begin() as connection:
+            connection.execute(refresh)
 
 
 def consumer_stale_after() -> float:

@@ -55,9 +55,11 @@ from ..models import SigningCertificate
 # The development certificate, made in the instance folder on first use.
 DEVELOPMENT_FILE = "letter-signing.p12"
 FIELD_NAME = "Signature"
-# Room kept in the file for the signature: a guess made once, not a trial signature per letter.
-RESERVED_BYTES = 12 * 1024
-RESERVED_WITH_TIMESTAMP = 24 * 1024
+# Room kept in the file for the signature, worked out from the certificates it embeds rather than
+# by a trial signature per letter: their size twice over, and room for the rest (a timestamp
+# token embeds the authority's certificates too).
+RESERVED_BEYOND_CERTIFICATES = 4 * 1024
+RESERVED_FOR_TIMESTAMP = 12 * 1024
 
 
 class SigningUnavailable(UserError):
@@ -181,6 +183,7 @@ class _Loaded:
     signer: _KeptKeySigner
     certificate: x509.Certificate
     fingerprint: str
+    certificates_size: int  # the signing certificate and its chain, DER
 
 
 _LOADED: dict[tuple[bytes, bytes | None], _Loaded] = {}
@@ -203,7 +206,8 @@ def _loaded(seal: Seal) -> _Loaded:
                     serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())),
                 cert_registry=SimpleCertificateStore.from_certs([
                     asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER)) for c in chain or []]))
-            found = _LOADED[cache_key] = _Loaded(signer, certificate, fingerprint(der))
+            chain_size = sum(len(c.public_bytes(serialization.Encoding.DER)) for c in chain or [])
+            found = _LOADED[cache_key] = _Loaded(signer, certificate, fingerprint(der), len(der) + chain_size)
         return found
 
 
@@ -279,7 +283,8 @@ def sign(pdf: bytes, seal: Seal, text: SignatureText, box: PdfBox | None) -> byt
     # The widget draws nothing: the letter's own signature block (searchable, tagged, in the
     # letter's script) is what shows; the widget over it opens the signature in a viewer.
     signer = signers.PdfSigner(metadata, loaded.signer, timestamper=timestamper, stamp_style=NoOpStampStyle())
-    reserved = RESERVED_WITH_TIMESTAMP if timestamper else RESERVED_BYTES
+    reserved = 2 * loaded.certificates_size + RESERVED_BEYOND_CERTIFICATES + (RESERVED_FOR_TIMESTAMP if timestamper
+                                                                               else 0)
     try:
         output = _outside_event_loops(lambda: signer.sign_pdf(writer, existing_fields_only=True,
                                                               bytes_reserved=reserved))

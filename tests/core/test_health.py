@@ -171,3 +171,29 @@ def test_the_admin_dashboard_shows_the_last_backup(app, client, login, make_user
     doctor_page.post("/login", data={"email": doctor.email, "password": "correct horse battery"})
     assert "Last backup" not in doctor_page.get("/").get_data(as_text=True)
     assert db.session.scalar(select(User.id).where(User.id == admin.id))
+
+
+def test_consumers_beating_at_once_for_the_first_time_all_succeed(app):
+    """Several consumers start together: each one's first heartbeat finds no row."""
+    import threading
+
+    barrier, errors = threading.Barrier(6), []
+
+    def beat() -> None:
+        with app.app_context():
+            try:
+                barrier.wait(timeout=30)
+                health.beat()
+            except BaseException as exc:  # reported below
+                errors.append(exc)
+
+    for _round in range(5):
+        db.session.execute(Heartbeat.__table__.delete())
+        db.session.commit()
+        threads = [threading.Thread(target=beat) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert errors == []
+        assert db.session.scalar(select(Heartbeat.name)) == "consumer"

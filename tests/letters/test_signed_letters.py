@@ -282,3 +282,51 @@ def test_the_signature_widget_is_part_of_the_tagged_structure(letter_of_kind):
     document = structure["/K"][0].get_object() if isinstance(structure["/K"], ArrayObject) else structure["/K"]
     assert any(kid.get_object().get("/S") == "/Form" for kid in document["/K"])
     assert int(structure["/ParentTreeNextKey"]) == int(field["/StructParent"]) + 1
+
+
+def _ca_issued_pkcs12(folder: Path) -> tuple[Path, bytes]:
+    """A PKCS#12 as a certificate authority issues it: the organisation's key and certificate,
+    signed by an intermediate, signed by a root; the chain inside. Returns it and the root."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    from cryptography.hazmat.primitives.serialization import pkcs12
+    from cryptography.x509.oid import NameOID
+
+    now = dt.datetime.now(dt.UTC)
+
+    def certificate(subject: str, key, issuer: str, issuer_key, *, ca: bool):
+        name = lambda cn: x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])  # noqa: E731
+        builder = (x509.CertificateBuilder().subject_name(name(subject)).issuer_name(name(issuer))
+                   .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                   .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=365))
+                   .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+                   .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=not ca,
+                                                key_encipherment=False, data_encipherment=False, key_agreement=False,
+                                                key_cert_sign=ca, crl_sign=ca, encipher_only=False,
+                                                decipher_only=False), critical=True))
+        return builder.sign(issuer_key, hashes.SHA256())
+
+    root_key = ec.generate_private_key(ec.SECP384R1())
+    middle_key = ec.generate_private_key(ec.SECP256R1())
+    own_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)  # RSA, as many CAs issue
+    root = certificate("Test Root CA", root_key, "Test Root CA", root_key, ca=True)
+    middle = certificate("Test Issuing CA", middle_key, "Test Root CA", root_key, ca=True)
+    own = certificate("Gift of Life letters", own_key, "Test Issuing CA", middle_key, ca=False)
+    path = folder / "issued.p12"
+    path.write_bytes(pkcs12.serialize_key_and_certificates(
+        b"letters", own_key, own, [middle, root], serialization.BestAvailableEncryption(b"passphrase")))
+    return path, root.public_bytes(serialization.Encoding.DER)
+
+
+def test_a_certificate_issued_by_an_authority_signs_with_its_chain_and_validates_to_the_root(
+        app, letter_of_kind, tmp_path):
+    path, root = _ca_issued_pkcs12(tmp_path)
+    app.config.update(LETTER_SIGNING_PKCS12=str(path), LETTER_SIGNING_PASSPHRASE="passphrase")
+    letter = letter_of_kind("visa_support")
+    _signature, status = validation(letter.pdf, root)  # only the root is trusted: the chain is in the file
+    assert status.intact and status.valid and status.trusted
+    assert status.coverage == SignatureCoverageLevel.ENTIRE_FILE
+    assert letter.certificate.subject == "CN=Gift of Life letters"
