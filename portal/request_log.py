@@ -19,6 +19,7 @@ from typing import Any
 
 from flask import Flask, Response, g, has_request_context, request
 from flask_login import current_user
+from sqlalchemy import inspect as sa_inspect
 
 from . import error_reports
 
@@ -64,11 +65,14 @@ def request_id() -> str:
 
 def signed_in_user_id(load: bool = True) -> Any:
     """The id of the user the current request is signed in as, or "-". With ``load=False`` the
-    user is not looked up if the request has not done so already (the database may be down)."""
+    user is not looked up if the request has not done so already (the database may be down).
+    The id comes from the session's identity map, so a user the request's commit expired is
+    not loaded again for its log line."""
     try:
         user = current_user._get_current_object() if load else g.get("_login_user")
-        if user is not None and user.is_authenticated:
-            return user.id
+        state = sa_inspect(user, raiseerr=False) if user is not None else None
+        if state is not None and state.identity:  # a user's row (the anonymous user has none)
+            return state.identity[0]
     except Exception:  # a database failing at the end of a request must not cost its log line
         return "-"
     return "-"
