@@ -52,7 +52,8 @@ def check_file(content: bytes) -> FileCheck:
     for digest, revision in candidates.items():  # longest first: the whole file before any part of it
         letter = found.get(digest)
         if letter is not None:
-            signature = check_signature(revision, letter.certificate.der) if letter.certificate else None
+            signature = (check_signature(revision, letter.certificate.der, letter.issued_at)
+                         if letter.certificate else None)
             return FileCheck(letter, len(revision) == len(content), signature)
     return FileCheck(None, False, None)
 

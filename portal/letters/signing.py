@@ -18,6 +18,7 @@ import asyncio
 import datetime as dt
 import hashlib
 import io
+import logging
 import os
 import threading
 from collections.abc import Callable
@@ -52,6 +53,7 @@ from ..errors import UserError
 from ..extensions import db
 from ..models import SigningCertificate
 
+log = logging.getLogger("portal.letters.signing")
 # The development certificate, made in the instance folder on first use.
 DEVELOPMENT_FILE = "letter-signing.p12"
 FIELD_NAME = "Signature"
@@ -289,6 +291,7 @@ def sign(pdf: bytes, seal: Seal, text: SignatureText, box: PdfBox | None) -> byt
         output = _outside_event_loops(lambda: signer.sign_pdf(writer, existing_fields_only=True,
                                                               bytes_reserved=reserved))
     except (SigningError, OSError) as exc:  # OSError: the timestamp authority did not answer (TimestampRequestError)
+        log.error("a letter could not be signed: %r", exc)  # a worker process has no app: the module's logger
         raise SigningUnavailable(_l("The letter could not be signed (%(reason)s). Please try again later; the "
                                     "administrators have been told.", reason=type(exc).__name__)) from exc
     return output.getvalue()
@@ -355,9 +358,11 @@ class SignatureCheck:
         return self.signed and self.intact and self.trusted and self.entire_file
 
 
-def check_signature(pdf: bytes, certificate_der: bytes) -> SignatureCheck:
-    """Validate the file's signature with ``certificate_der`` as the only trust root. Call it
-    only on files the portal issued (their SHA-256 matched): a hostile file is never parsed."""
+def check_signature(pdf: bytes, certificate_der: bytes, signed_at: dt.datetime) -> SignatureCheck:
+    """Validate the file's signature with ``certificate_der`` as the only trust root, as of
+    ``signed_at`` (when the letter was issued: a letter checked after its certificate expired
+    was still signed while it held). Call it only on files the portal issued (their SHA-256
+    matched): a hostile file is never parsed."""
     root = asn1_x509.Certificate.load(certificate_der)
     try:
         signatures = PdfFileReader(io.BytesIO(pdf), strict=False).embedded_signatures
@@ -365,8 +370,8 @@ def check_signature(pdf: bytes, certificate_der: bytes) -> SignatureCheck:
         return SignatureCheck(False, False, False, False, None)
     if not signatures:
         return SignatureCheck(False, False, False, False, None)
-    status = _outside_event_loops(lambda: validate_pdf_signature(signatures[0],
-                                                                 ValidationContext(trust_roots=[root])))
+    context = ValidationContext(trust_roots=[root], moment=signed_at)
+    status = _outside_event_loops(lambda: validate_pdf_signature(signatures[0], context))
     return SignatureCheck(True, status.intact and status.valid, status.trusted,
                           status.coverage == SignatureCoverageLevel.ENTIRE_FILE,
                           fingerprint(status.signing_cert.dump()))

@@ -176,3 +176,24 @@ def test_checks_are_rate_limited_per_address_and_a_forged_header_does_not_reset_
         response = other.post("/verify/code", data={"reference": "EP-2026-0001", "code": "ABCDEFGH"},
                               environ_base={"REMOTE_ADDR": "192.0.2.7"})
         assert response.status_code == 404  # another address has its own allowance
+
+
+def test_a_letter_checked_after_its_certificate_expired_still_holds(client, letter_of_kind, tmp_path, app):
+    """Years later the certificate has run out; the letter was signed while it held."""
+    import datetime as dt
+
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    from portal.letters import signing
+
+    short = tmp_path / "short.p12"
+    short.write_bytes(signing.self_signed_pkcs12("Gift of Life", years=1))
+    app.config["LETTER_SIGNING_PKCS12"] = str(short)
+    letter = letter_of_kind("visa_support")
+    _key, certificate, _chain = pkcs12.load_key_and_certificates(short.read_bytes(), None)
+    later = certificate.not_valid_after_utc + dt.timedelta(days=400)
+    # the certificate the letter was signed with is the trust anchor: its expiry does not undo the letter
+    assert signing.check_signature(letter.pdf, letter.certificate.der, later).holds
+    assert signing.check_signature(letter.pdf, letter.certificate.der, letter.issued_at).holds
+    _response, html = upload(client, letter.pdf)
+    assert "Its digital signature is intact" in html
