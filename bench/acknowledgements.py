@@ -254,7 +254,7 @@ def run(folder: Path, template: Path, keys: list[str], expected: dict[str, Any],
                                  .where(Donation.acknowledgement_id.is_(None))) == DONORS
         # Warm this process's WeasyPrint (fonts, caches), as in a server that has rendered
         # before: the one-worker run then pays no start-up, the pool still pays its own.
-        html_to_pdf("<p>warm</p>")
+        html_to_pdf('<html lang="en"><title>warm</title><p>warm</p></html>')
         print(f"  {label}: acknowledging {DONORS} pending donations…", flush=True)
         started, cpu, machine = time.perf_counter(), cpu_seconds(), machine_busy_seconds()
         report = services.acknowledge_pending(by=staff, workers=workers)
@@ -295,7 +295,7 @@ def background_run(folder: Path, template: Path, keys: list[str], expected: dict
     result: dict[str, Any] = {}
     try:
         with app.app_context():
-            html_to_pdf("<p>warm</p>")
+            html_to_pdf('<html lang="en"><title>warm</title><p>warm</p></html>')
             client = app.test_client()
             signed_in = client.post("/login", data={"email": "staff@bench.example.org", "password": "bench-password"})
             assert signed_in.status_code == 303, signed_in.status_code
