@@ -55,20 +55,10 @@ from flask_migrate import downgrade, upgrade  # noqa: E402
 from sqlalchemy import column, create_engine, func, inspect, select, table, text  # noqa: E402
 from sqlalchemy.engine import Connection, make_url  # noqa: E402
 
+from portal.backup import MONEY_COLUMNS  # noqa: E402
 from portal.bench_seed import TABLE_ORDER  # noqa: E402
 
 MIGRATIONS = str(REPO / "migrations")
-# (table, column): the money whose sums must survive the round trip wherever the column does.
-MONEY_COLUMNS = (
-    ("budget_lines", "approved_amount"),
-    ("budget_lines", "requested_amount"),
-    ("expense_lines", "amount"),
-    ("expense_lines", "amount_gbp"),
-    ("payments", "amount_gbp"),
-    ("donations", "amount"),
-    ("donation_allocations", "amount"),
-    ("programme_budgets", "amount_gbp"),
-)
 
 
 class Figures:

@@ -71,6 +71,19 @@ TOTALS = {
     "donation_allocations.amount": "SELECT 'minor units', COALESCE(SUM(amount), 0) FROM donation_allocations",
 }
 
+# (table, column): the money columns whose sums an upgrade or a restore must keep (the migration
+# tests and bench/upgrade.py compare them; TOTALS above is the backup manifest's view of them).
+MONEY_COLUMNS = (
+    ("budget_lines", "approved_amount"),
+    ("budget_lines", "requested_amount"),
+    ("expense_lines", "amount"),
+    ("expense_lines", "amount_gbp"),
+    ("payments", "amount_gbp"),
+    ("donations", "amount"),
+    ("donation_allocations", "amount"),
+    ("programme_budgets", "amount_gbp"),
+)
+
 ENCRYPTED_MAGIC = b"PORTAL-BACKUP-ENC1\n"
 CHUNK = 1024 * 1024
 

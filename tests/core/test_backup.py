@@ -27,6 +27,7 @@ from portal.blueprints.donors import services as donors
 from portal.extensions import db
 from portal.models import Backup, Donation, Donor, Heartbeat, Letter, StoredFile, User
 from portal.storage import path_of, store_upload
+from tests.fixtures.concurrency import at_once
 
 PDF = b"%PDF-1.4\n% a receipt\n" + b"0" * 2000
 
@@ -231,20 +232,14 @@ def test_the_schedule_takes_one_backup_when_due_and_keeps_the_newest(app, tmp_pa
 
 
 def test_two_consumers_checking_at_once_take_one_backup(app):
-    barrier, claimed = threading.Barrier(4), []
-
-    def claim() -> None:
+    def claim() -> bool:
         with app.app_context():
-            barrier.wait(timeout=30)
-            claimed.append(backup._claim())
-            db.session.remove()
+            try:
+                return backup._claim()
+            finally:
+                db.session.remove()
 
-    threads = [threading.Thread(target=claim) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert sorted(claimed) == [False, False, False, True]
+    assert sorted(at_once([claim] * 4)) == [False, False, False, True]
 
 
 def clock_ago(**delta):

@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 from portal import backup, health
 from portal.extensions import db
 from portal.models import Heartbeat, User
+from tests.fixtures.concurrency import at_once
 from tests.fixtures.redis_server import free_port
 from tests.fixtures.tasks import ROOT, portal_environment, wait_until
 
@@ -175,25 +176,12 @@ def test_the_admin_dashboard_shows_the_last_backup(app, client, login, make_user
 
 def test_consumers_beating_at_once_for_the_first_time_all_succeed(app):
     """Several consumers start together: each one's first heartbeat finds no row."""
-    import threading
-
-    barrier, errors = threading.Barrier(6), []
-
     def beat() -> None:
         with app.app_context():
-            try:
-                barrier.wait(timeout=30)
-                health.beat()
-            except BaseException as exc:  # reported below
-                errors.append(exc)
+            health.beat()
 
     for _round in range(5):
         db.session.execute(Heartbeat.__table__.delete())
         db.session.commit()
-        threads = [threading.Thread(target=beat) for _ in range(6)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
-        assert errors == []
+        at_once([beat] * 6)  # raises the first error any of them met
         assert db.session.scalar(select(Heartbeat.name)) == "consumer"

@@ -47,6 +47,7 @@ from sqlalchemy import MetaData, Table, create_engine, inspect, select, text
 from sqlalchemy.engine import Connection, make_url
 
 from portal import create_app
+from portal.backup import MONEY_COLUMNS
 from portal.demo import load_demo_data
 from portal.extensions import db
 from portal.models import (
@@ -77,17 +78,6 @@ from tests.conftest import POSTGRES_URL, base_config, worker_postgres_url
 from tests.core.test_migrations import schema_differences
 from tests.run_suites import ensure_postgres_database
 
-# (table, column): the money whose sums must survive every round trip that keeps the column.
-MONEY_COLUMNS = (
-    ("budget_lines", "approved_amount"),
-    ("budget_lines", "requested_amount"),
-    ("expense_lines", "amount"),
-    ("expense_lines", "amount_gbp"),
-    ("payments", "amount_gbp"),
-    ("donations", "amount"),
-    ("donation_allocations", "amount"),
-    ("programme_budgets", "amount_gbp"),
-)
 
 Snapshot = dict[str, tuple[list[str], list[dict[str, Any]]]]  # table: (columns, rows in key order)
 

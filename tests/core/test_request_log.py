@@ -29,20 +29,10 @@ from portal.request_log import (
     PortalStderrHandler,
     TextFormatter,
 )
+from tests.fixtures.logs import Records
 
 REQUEST_ID = re.compile(r"^[0-9a-f]{16}$")
 PASSWORD = "correct horse battery"
-
-
-class Records(logging.Handler):
-    """Every record that reaches the logger it is attached to."""
-
-    def __init__(self) -> None:
-        super().__init__(level=logging.DEBUG)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.models import OutboxMessage
 from portal.request_log import JsonFormatter, TextFormatter
+from tests.fixtures.logs import Records
 from tests.fixtures.tasks import run_queued_tasks
 
 pytestmark = pytest.mark.e2e
@@ -36,15 +37,6 @@ PROFILE = {
     "Passport expiry date": "2031-06-30",
     "Date of birth": "1986-02-14",
 }
-
-
-class Records(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(level=logging.DEBUG)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
 
 
 @pytest.fixture
