@@ -78,6 +78,7 @@ def test_the_check_pages_fit_a_phone_and_work_without_javascript(
     page = context.new_page()
     check_file(page, live_server.url, path)
     expect(page.locator("#check-result")).to_contain_text("Genuine")
+    page.wait_for_load_state("load")  # the stylesheet too: an unstyled page is as wide as its longest line
     widths = {"the result": page.evaluate(WIDTHS)}
     for path in ("/verify/certificates", f"/verify/{letter.token}"):
         page.goto(f"{live_server.url}{path}")
