@@ -490,8 +490,9 @@ def restore_backup(path: Path, *, force: bool = False, passphrase: str | None = 
 
     url = current_app.config["SQLALCHEMY_DATABASE_URI"]
     uploads = Path(current_app.config["UPLOAD_FOLDER"])
-    db.session.remove()
-    db.engine.dispose()
+    db.session.remove()  # nothing of this process holds the database while it is replaced
+    if not _is_postgres(url):
+        db.engine.dispose()  # connections to the old file would go on reading it
     with tempfile.TemporaryDirectory(prefix=".restore-") as work:
         folder = Path(work)
         manifest = read_archive(path, folder, passphrase)  # nothing is written before this passes

@@ -195,6 +195,7 @@ def test_restore_refuses_an_instance_in_use_unless_forced(app, runner, letter_of
     assert out.exit_code == 0, out.output
     assert "The keys are NOT in the archive" in out.output and "field_encryption.key" in out.output
     archive = next((tmp_path / "backups").glob("portal-*.tar"))
+    db.session.remove()  # the test holds no connection while the command replaces the database
     refused = runner.invoke(args=["restore", str(archive)])
     assert refused.exit_code != 0 and "already holds data" in refused.output
     letters = db.session.scalar(select(func.count()).select_from(Letter))
