@@ -47,6 +47,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
 from .extensions import db
+from .health import last_backup
 from .models import Backup, Heartbeat, Letter, User
 from .models.types import field_cipher, utcnow
 from .tasks import periodic
@@ -133,7 +134,7 @@ def _snapshot_sqlite(url: str, target: Path) -> dict[str, Any]:
     engine = create_engine(f"sqlite:///{target}")
     try:
         with engine.connect() as snapshot:
-            return census(snapshot)
+            return census(snapshot) | {"storage_keys": _storage_keys(snapshot)}
     finally:
         engine.dispose()
 
@@ -144,7 +145,7 @@ def _snapshot_postgres(url: str, target: Path) -> dict[str, Any]:
         with engine.connect() as connection:
             # pg_dump joins this very snapshot, so the dump and the census see the same rows.
             snapshot_id = connection.execute(text("SELECT pg_export_snapshot()")).scalar_one()
-            found = census(connection)
+            found = census(connection) | {"storage_keys": _storage_keys(connection)}
             result = subprocess.run(
                 ["pg_dump", "--format=custom", "--no-owner", "--no-privileges", f"--snapshot={snapshot_id}",
                  f"--file={target}", _libpq_url(url)], capture_output=True, text=True)
@@ -284,6 +285,7 @@ def _write_archive(url: str, target: Path, key: str | None, passphrase: str | No
         member = POSTGRES_MEMBER if _is_postgres(url) else SQLITE_MEMBER
         database_file = folder / member
         found = (_snapshot_postgres if _is_postgres(url) else _snapshot_sqlite)(url, database_file)
+        storage_keys = found.pop("storage_keys")
         members = {member: {"sha256": _sha256(database_file), "size": database_file.stat().st_size}}
         files = sorted(path for path in uploads.rglob("*") if path.is_file()) if uploads.exists() else []
         copies = folder / "files"
@@ -293,7 +295,7 @@ def _write_archive(url: str, target: Path, key: str | None, passphrase: str | No
             copy.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, copy)
             members[FILES_PREFIX + relative] = {"sha256": _sha256(copy), "size": copy.stat().st_size}
-        missing = _missing_stored_files(database_file if member == SQLITE_MEMBER else None, uploads)
+        missing = sorted(key for key in storage_keys if not (uploads / key[:2] / key).is_file())
         manifest = {
             "format": FORMAT, "portal_version": portal_version(), "created_at": utcnow().isoformat(),
             "database": "postgresql" if _is_postgres(url) else "sqlite", **found, "members": members,
@@ -314,19 +316,9 @@ def _write_archive(url: str, target: Path, key: str | None, passphrase: str | No
     return BackupResult(target, manifest, target.stat().st_size, _sha256(target), bool(key or passphrase), missing)
 
 
-def _missing_stored_files(snapshot: Path | None, uploads: Path) -> list[str]:
-    """The stored files the snapshot names that are not in the uploads folder."""
-    if snapshot is not None:
-        engine = create_engine(f"sqlite:///{snapshot}")
-        try:
-            with engine.connect() as connection:
-                keys = [row[0] for row in connection.execute(text("SELECT storage_key FROM stored_files"))]
-        finally:
-            engine.dispose()
-    else:
-        keys = list(db.session.scalars(text("SELECT storage_key FROM stored_files")))
-        db.session.rollback()
-    return sorted(key for key in keys if not (uploads / key[:2] / key).is_file())
+def _storage_keys(connection: Connection) -> list[str]:
+    """The stored files a snapshot names (read in it: a file deleted since is reported missing)."""
+    return [row[0] for row in connection.execute(text("SELECT storage_key FROM stored_files"))]
 
 
 def _add_bytes(archive: tarfile.TarFile, name: str, content: bytes) -> None:
@@ -355,11 +347,6 @@ CLAIM_HOURS = 1  # a claim older than this (its consumer died mid-backup) may be
 
 def backup_folder() -> Path:
     return Path(current_app.config.get("BACKUP_FOLDER") or Path(current_app.instance_path) / "backups")
-
-
-def last_backup() -> Backup | None:
-    """The newest backup that completed."""
-    return db.session.scalar(select(Backup).where(Backup.state == "ok").order_by(Backup.finished_at.desc()).limit(1))
 
 
 def _claim() -> bool:

@@ -42,6 +42,11 @@ def beat(name: str = CONSUMER) -> None:
             connection.execute(refresh)
 
 
+def last_backup() -> Backup | None:
+    """The newest backup that completed (the health check, the dashboard and the schedule read it)."""
+    return db.session.scalar(select(Backup).where(Backup.state == "ok").order_by(Backup.finished_at.desc()).limit(1))
+
+
 def consumer_stale_after() -> float:
     """Seconds without a heartbeat after which the consumer counts as gone: two periodic rounds and a margin."""
     return 2 * float(current_app.config["TASK_PERIODIC_SECONDS"]) + 5
@@ -81,9 +86,8 @@ def _disk() -> dict[str, Any]:
 
 def _backup() -> dict[str, Any]:
     every = float(current_app.config["BACKUP_EVERY_HOURS"])
-    last = db.session.scalar(select(Backup.finished_at).where(Backup.state == "ok")
-                             .order_by(Backup.finished_at.desc()).limit(1))
-    age = _age_seconds(last)
+    last = last_backup()
+    age = _age_seconds(last.finished_at if last is not None else None)
     hours = None if age is None else round(age / 3600, 2)
     if every <= 0:  # scheduled backups are off: reported, not required
         return {"ok": True, "age_hours": hours, "scheduled": False}

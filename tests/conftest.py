@@ -26,7 +26,7 @@ from werkzeug.serving import make_server
 
 from portal import create_app
 from portal.extensions import db
-from tests.run_suites import ensure_postgres_database
+from tests.run_suites import empty_postgres_schema
 
 pytest_plugins = ["tests.fixtures.url_rules", "tests.fixtures.factories", "tests.fixtures.people",
                   "tests.fixtures.queries", "tests.fixtures.smtp", "tests.fixtures.redis_server",
@@ -135,14 +135,9 @@ def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> str:
     root = tmp_path_factory.mktemp("template")
     if POSTGRES_URL:
         url = worker_postgres_url(POSTGRES_URL)
-        problem = ensure_postgres_database(url)
+        problem = empty_postgres_schema(url)
         if problem is not None:
             pytest.fail(f"cannot use PostgreSQL at {make_url(url)!r}: {problem}")
-        engine = create_engine(url)
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
     else:
         url = f"sqlite:///{root / 'template.db'}"
     app = create_app(base_config(root, url))

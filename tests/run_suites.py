@@ -15,9 +15,11 @@ import argparse
 import os
 import subprocess
 import sys
+from typing import Any
 
 import psycopg
 from psycopg import sql
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -55,19 +57,57 @@ def chooses_workers(pytest_args: list[str]) -> bool:
     return any(arg in ("-n", "--numprocesses") or arg.startswith(("-n", "--numprocesses=")) for arg in pytest_args)
 
 
-def ensure_postgres_database(url: str) -> str | None:
-    """Create the test database if needed; return why PostgreSQL is unusable, or None."""
+def _server(url: str) -> dict[str, Any]:
+    """How to reach the server of ``url`` (its maintenance database), to create or drop others."""
     parsed = make_url(url)
     conninfo = {"dbname": "postgres", "host": parsed.host or "", "port": parsed.port or "",
                 "user": parsed.username or "", "password": parsed.password or ""}
-    conninfo = {k: v for k, v in conninfo.items() if v}
+    return {k: v for k, v in conninfo.items() if v}
+
+
+def ensure_postgres_database(url: str) -> str | None:
+    """Create the test database if needed; return why PostgreSQL is unusable, or None."""
+    parsed = make_url(url)
     try:
-        with psycopg.connect(**conninfo, autocommit=True, connect_timeout=5) as conn:
+        with psycopg.connect(**_server(url), autocommit=True, connect_timeout=5) as conn:
             exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [parsed.database]).fetchone()
             if not exists:
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(parsed.database)))
     except psycopg.Error as exc:
         return str(exc).strip()
+    return None
+
+
+def drop_postgres_database(url: str) -> None:
+    """Drop the database of ``url`` if it exists, whoever is connected to it."""
+    with psycopg.connect(**_server(url), autocommit=True, connect_timeout=5) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+            sql.Identifier(make_url(url).database)))
+
+
+def recreate_postgres_database(url: str, *, template: str | None = None) -> str:
+    """The database of ``url`` made anew: empty, or a copy of ``template`` (a database URL of
+    the same server, which nobody may be connected to). Returns ``url``."""
+    drop_postgres_database(url)
+    statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(make_url(url).database))
+    if template is not None:
+        statement = sql.SQL("{} TEMPLATE {}").format(statement, sql.Identifier(make_url(template).database))
+    with psycopg.connect(**_server(url), autocommit=True, connect_timeout=5) as conn:
+        conn.execute(statement)
+    return url
+
+
+def empty_postgres_schema(url: str) -> str | None:
+    """The database of ``url``, created if missing, with nothing in it; why PostgreSQL is
+    unusable, or None."""
+    problem = ensure_postgres_database(url)
+    if problem is not None:
+        return problem
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
     return None
 
 

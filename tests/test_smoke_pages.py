@@ -235,7 +235,8 @@ def seeded(app, make_user, make_clinic, make_conference, make_application) -> Se
         "history_import": history_import.id, "data_export": data_export.id,
         "data_export_token": data_export.token, "clinic": clinic.id,
         "conference": ended.id, "other_doctor": people["other_doctor"].id,
-        "letter_token": acknowledgement.letter.token, "certificate": acknowledgement.letter.certificate.fingerprint, "spent_token": "not-a-valid-link",
+        "letter_token": acknowledgement.letter.token, "spent_token": "not-a-valid-link",
+        "certificate": acknowledgement.letter.certificate.fingerprint,
         "reset_token": password_reset_token(people["other_doctor"]),
         "invitation_token": password_reset_token(invited, "invitation"),
     }

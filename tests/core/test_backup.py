@@ -14,10 +14,8 @@ import tarfile
 import threading
 from pathlib import Path
 
-import psycopg
 import pytest
 from cryptography.fernet import Fernet
-from psycopg import sql
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import make_url
 from werkzeug.datastructures import FileStorage
@@ -28,6 +26,7 @@ from portal.extensions import db
 from portal.models import Backup, Donation, Donor, Heartbeat, Letter, StoredFile, User
 from portal.storage import path_of, store_upload
 from tests.fixtures.concurrency import at_once
+from tests.run_suites import drop_postgres_database, recreate_postgres_database
 
 PDF = b"%PDF-1.4\n% a receipt\n" + b"0" * 2000
 
@@ -60,15 +59,10 @@ def fresh_database(database_url, tmp_path):
         yield f"sqlite:///{tmp_path / 'restored' / 'portal.db'}"
         return
     url = make_url(database_url)
-    name = f"{url.database}_restored"
-    admin = {"dbname": "postgres", **({"host": url.host} if url.host else {}), **({"user": url.username}
-                                                                                 if url.username else {})}
-    with psycopg.connect(**admin, autocommit=True) as connection:
-        connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    yield url.set(database=name).render_as_string(hide_password=False)
-    with psycopg.connect(**admin, autocommit=True) as connection:
-        connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    restored = recreate_postgres_database(url.set(database=f"{url.database}_restored")
+                                          .render_as_string(hide_password=False))
+    yield restored
+    drop_postgres_database(restored)
 
 
 def restored_app(make_app, fresh_database, tmp_path, **settings):
@@ -130,7 +124,7 @@ def test_a_backup_taken_while_writing_restores_everything_the_snapshot_held(
                                        .where(User.passport_number.is_not(None))).all()) == held["passports"]
         db.session.remove()
     client = target.test_client()
-    for token, pdf, sha256 in held["letters"]:
+    for token, pdf, _sha256 in held["letters"]:  # the upload check compares the SHA-256
         assert "Valid: this letter was issued" in client.get(f"/verify/{token}").get_data(as_text=True)
         check = client.post("/verify/file", data={"letter": (io.BytesIO(pdf), "letter.pdf")}).get_data(as_text=True)
         assert "Genuine: this file is exactly letter" in check and "Its digital signature is intact" in check

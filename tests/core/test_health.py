@@ -15,9 +15,6 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-import psycopg
-import pytest
-from psycopg import sql
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
@@ -27,6 +24,7 @@ from portal.models import Heartbeat, User
 from tests.fixtures.concurrency import at_once
 from tests.fixtures.redis_server import free_port
 from tests.fixtures.tasks import ROOT, portal_environment, wait_until
+from tests.run_suites import drop_postgres_database, recreate_postgres_database
 
 
 def test_without_a_consumer_or_a_backup_it_says_which_check_fails(app, client, tmp_path):
@@ -110,13 +108,8 @@ def test_real_processes_a_stopped_consumer_and_a_lost_database_answer_503(app, d
     db.engine.dispose()  # the copy below must be of a database nobody is writing to
     if database_url.startswith("postgresql"):
         url = make_url(database_url)
-        name = f"{url.database}_health"
-        admin = {"dbname": "postgres", **({"host": url.host} if url.host else {})}
-        with psycopg.connect(**admin, autocommit=True) as connection:
-            connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-            connection.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                sql.Identifier(name), sql.Identifier(url.database)))
-        own_url = url.set(database=name).render_as_string(hide_password=False)
+        own_url = recreate_postgres_database(url.set(database=f"{url.database}_health")
+                                             .render_as_string(hide_password=False), template=database_url)
     else:
         own = tmp_path / "health.db"
         shutil.copyfile(make_url(database_url).database, own)
@@ -138,8 +131,7 @@ def test_real_processes_a_stopped_consumer_and_a_lost_database_answer_503(app, d
         assert not body["checks"]["consumer"]["ok"] and body["checks"]["database"]["ok"]
 
         if own_url.startswith("postgresql"):
-            with psycopg.connect(**admin, autocommit=True) as connection:
-                connection.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+            drop_postgres_database(own_url)
         else:
             own.unlink()
         status, body = wait_until(lambda: (answer := portal.health()) and answer[0] == 503 and answer,
@@ -151,8 +143,7 @@ def test_real_processes_a_stopped_consumer_and_a_lost_database_answer_503(app, d
             ours.wait()
         portal.stop()
         if own_url.startswith("postgresql"):
-            with psycopg.connect(**admin, autocommit=True) as connection:
-                connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+            drop_postgres_database(own_url)
 
 
 def health_limit(settings: dict[str, Any]) -> float:

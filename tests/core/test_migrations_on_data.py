@@ -43,7 +43,7 @@ import pytest
 from alembic.script import ScriptDirectory
 from flask import Flask, current_app
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import MetaData, Table, create_engine, inspect, select, text
+from sqlalchemy import MetaData, Table, inspect, select, text
 from sqlalchemy.engine import Connection, make_url
 
 from portal import create_app
@@ -76,8 +76,7 @@ from portal.models import (
 )
 from tests.conftest import POSTGRES_URL, base_config, worker_postgres_url
 from tests.core.test_migrations import schema_differences
-from tests.run_suites import ensure_postgres_database
-
+from tests.run_suites import empty_postgres_schema
 
 Snapshot = dict[str, tuple[list[str], list[dict[str, Any]]]]  # table: (columns, rows in key order)
 
@@ -92,14 +91,9 @@ def database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
         return
     parsed = make_url(worker_postgres_url(POSTGRES_URL))
     url = parsed.set(database=f"{parsed.database}_on_data").render_as_string(hide_password=False)
-    problem = ensure_postgres_database(url)
+    problem = empty_postgres_schema(url)
     if problem is not None:
         pytest.fail(f"cannot use PostgreSQL at {make_url(url)!r}: {problem}")
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
     app = create_app(base_config(tmp_path, url))
     with app.app_context():
         upgrade()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from asn1crypto import x509 as asn1_x509
-from pyhanko.pdf_utils.generic import DictionaryObject, ArrayObject
+from pyhanko.pdf_utils.generic import ArrayObject, DictionaryObject
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import SignatureCoverageLevel, validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext

@@ -60,7 +60,7 @@ def portal_dashboard_cards(user: Any) -> list[DashboardCard]:
 
 def _backup_card() -> DashboardCard:
     """How old the last backup is, for the administrators (the health check says the same)."""
-    from ...backup import last_backup
+    from ...health import last_backup
     from ...models.types import utcnow
 
     last = last_backup()

@@ -4,10 +4,9 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from ... import health
+from ... import health, letters
 from ... import impact as impact_service
 from ... import inbox as inbox_service
-from ... import letters
 from ...errors import UserError
 from ...extensions import SUPPORTED_LANGUAGES, db, htmx
 from ...modules import dashboard_cards_for
