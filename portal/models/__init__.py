@@ -14,6 +14,7 @@ from .applications import (
 from .catalogue import Clinic, Conference
 from .donors import (
     ACKNOWLEDGEMENT_CHANNELS,
+    CLAIM_STATES,
     CONTACT_PREFERENCES,
     DONATION_METHODS,
     DONOR_KINDS,
@@ -22,8 +23,14 @@ from .donors import (
     Donation,
     DonationAllocation,
     DonationImport,
+    DonationRefund,
     Donor,
+    GiftAidAdjustment,
+    GiftAidAggregate,
+    GiftAidClaim,
+    GiftAidClaimLine,
     GiftAidDeclaration,
+    TaxYear,
 )
 from .expenses import LINE_STATES, PAYMENT_METHODS, ExpenseClaim, ExpenseLine, Payment, ProgrammeBudget
 from .funding import BUDGET_CATEGORIES, BudgetLine, FundedItem
@@ -38,6 +45,8 @@ from .visits import ACTIVITY_KINDS, VISIT_STATES, ExpertVisit, VisitActivity
 __all__ = [
     "ACKNOWLEDGEMENT_CHANNELS", "CONTACT_PREFERENCES", "DONATION_METHODS", "DONOR_KINDS", "Acknowledgement",
     "AcknowledgementBatch", "Donation", "DonationAllocation", "DonationImport", "Donor", "GiftAidDeclaration",
+    "CLAIM_STATES", "DonationRefund", "GiftAidAdjustment", "GiftAidAggregate", "GiftAidClaim", "GiftAidClaimLine",
+    "TaxYear",
     "ACTIVITY_KINDS", "VISIT_STATES", "ExpertVisit", "VisitActivity",
     "LINE_STATES", "PAYMENT_METHODS", "ExpenseClaim", "ExpenseLine", "Payment", "ProgrammeBudget",
     "Application", "APPLICATION_STATES", "ApplicationComment", "ApplicationDocument", "AuditEvent", "DataGeneration",

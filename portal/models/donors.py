@@ -14,10 +14,13 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Index,
+    Integer,
     String,
     Text,
     and_,
+    false,
     or_,
+    text,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
@@ -131,6 +134,26 @@ def _four_years_before_postgresql(element: FourYearsBefore, compiler: Any, **kw:
     return f"CAST(({compiler.process(element.clauses, **kw)} - INTERVAL '4 years') AS DATE)"
 
 
+class TaxYear(FunctionElement[int]):
+    """The UK tax year a day falls in, by the year it starts (6 April), in SQL."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(TaxYear, "sqlite")
+def _tax_year_sqlite(element: TaxYear, compiler: Any, **kw: Any) -> str:
+    day = compiler.process(element.clauses, **kw)
+    return f"(CAST(strftime('%Y', {day}) AS INTEGER) - (strftime('%m-%d', {day}) < '04-06'))"
+
+
+@compiles(TaxYear, "postgresql")
+def _tax_year_postgresql(element: TaxYear, compiler: Any, **kw: Any) -> str:
+    day = compiler.process(element.clauses, **kw)
+    return (f"(CAST(EXTRACT(YEAR FROM {day}) AS INTEGER) "
+            f"- CASE WHEN to_char({day}, 'MM-DD') < '04-06' THEN 1 ELSE 0 END)")
+
+
 class GiftAidDeclaration(BaseModel):
     """A UK taxpayer's declaration that the charity may claim Gift Aid on their gifts."""
 
@@ -219,6 +242,8 @@ class Donation(BaseModel):
     __table_args__ = (
         CheckConstraint("amount > 0", name="positive_amount"),
         CheckConstraint(_sql_in("method", DONATION_METHODS), name="known_method"),
+        CheckConstraint("benefit_value >= 0", name="benefit_not_negative"),
+        CheckConstraint("refunded_amount >= 0 AND refunded_amount <= amount", name="refund_within_gift"),
         Index("ix_donations_pending", "acknowledgement_id", "received_on"),
     )
 
@@ -234,6 +259,13 @@ class Donation(BaseModel):
     campaign: Mapped[str | None] = mapped_column(String(200))
     anonymous: Mapped[bool] = mapped_column(default=False)  # never named in public thanks
     notes: Mapped[str | None] = mapped_column(Text)
+    # What the donor received in return (minor units of the gift's currency): over HMRC's limits
+    # the gift cannot be claimed.
+    benefit_value: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    benefit_description: Mapped[str | None] = mapped_column(String(200))
+    sponsored_event: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # What has been given back of it (``refunds``): the gift now counts for amount - refunded_amount.
+    refunded_amount: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     import_id: Mapped[int | None] = mapped_column(ForeignKey("donation_imports.id", ondelete="SET NULL"))
     acknowledgement_id: Mapped[int | None] = mapped_column(ForeignKey("acknowledgements.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -243,10 +275,16 @@ class Donation(BaseModel):
     acknowledgement: Mapped[Acknowledgement | None] = relationship(back_populates="donations")
     allocations: Mapped[list[DonationAllocation]] = relationship(
         back_populates="donation", cascade="all, delete-orphan", order_by="DonationAllocation.id")
+    refunds: Mapped[list[DonationRefund]] = relationship(back_populates="donation", order_by="DonationRefund.id")
 
     @property
     def pending(self) -> bool:
         return self.acknowledgement_id is None
+
+    @property
+    def net_amount(self) -> int:
+        """What the gift comes to after its refunds."""
+        return self.amount - (self.refunded_amount or 0)
 
     @property
     def allocated(self) -> int:
@@ -286,3 +324,149 @@ class DonationImport(BaseModel):
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     uploaded_by = relationship("User")
+
+
+class DonationRefund(BaseModel):
+    """Part or all of a gift given back (or a gift found to be smaller than recorded)."""
+
+    __tablename__ = "donation_refunds"
+    __table_args__ = (CheckConstraint("amount > 0", name="positive_amount"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    donation_id: Mapped[int] = mapped_column(ForeignKey("donations.id"), index=True)
+    amount: Mapped[int] = mapped_column(BigInteger)  # minor units of the gift's currency
+    refunded_on: Mapped[dt.date] = mapped_column()
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    donation: Mapped[Donation] = relationship(back_populates="refunds")
+    created_by = relationship("User")
+
+
+CLAIM_STATES = ("draft", "submitted", "paid")
+
+
+class GiftAidClaim(BaseModel):
+    """A Gift Aid repayment claim to HMRC: its lines and totals frozen when it was made.
+
+    draft (lines can be taken out, or the claim discarded) → submitted (HMRC's reference and
+    date; nothing changes any more) → paid (what HMRC paid, and when)."""
+
+    __tablename__ = "gift_aid_claims"
+    __table_args__ = (
+        CheckConstraint(_sql_in("status", CLAIM_STATES), name="known_status"),
+        # One draft at a time: two staff making a claim at once cannot both make one.
+        Index("uq_gift_aid_claims_one_draft", "status", unique=True,
+              sqlite_where=text("status = 'draft'"), postgresql_where=text("status = 'draft'")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(String(10), default="draft")
+    up_to: Mapped[dt.date] = mapped_column()  # eligible gifts received up to this day
+    lines_count: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(BigInteger, default=0)  # pence: the lines' donations
+    gift_aid: Mapped[int] = mapped_column(BigInteger, default=0)  # pence: 25 % of the total
+    # Gift Aid over-claimed on gifts of earlier claims since refunded (HMRC's "adjustment to
+    # previous claims"), taken off this claim.
+    adjustment: Mapped[int] = mapped_column(BigInteger, default=0)
+    earliest_on: Mapped[dt.date | None] = mapped_column()  # the earliest donation date in the claim
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    hmrc_reference: Mapped[str | None] = mapped_column(String(40))
+    submitted_on: Mapped[dt.date | None] = mapped_column()
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    paid_on: Mapped[dt.date | None] = mapped_column()
+    amount_received: Mapped[int | None] = mapped_column(BigInteger)
+    paid_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    created_by = relationship("User", foreign_keys=[created_by_id])
+    submitted_by = relationship("User", foreign_keys=[submitted_by_id])
+    paid_by = relationship("User", foreign_keys=[paid_by_id])
+
+    @property
+    def reference(self) -> str:
+        return f"GA-{self.id:05d}"
+
+    @property
+    def claimed(self) -> int:
+        """What the claim asks HMRC for: its Gift Aid less the adjustment."""
+        return self.gift_aid - self.adjustment
+
+
+class GiftAidAggregate(BaseModel):
+    """Small gifts (£20 or less each) from donors whose details are not on file, such as a
+    collection, entered on the schedule as one line of at most £1,000 (HMRC's limits)."""
+
+    __tablename__ = "gift_aid_aggregates"
+    __table_args__ = (
+        CheckConstraint("total > 0 AND total <= 100000", name="total_within_limit"),
+        CheckConstraint("gifts > 0 AND total <= gifts * 2000", name="small_gifts"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    description: Mapped[str] = mapped_column(String(35))  # HMRC's limit
+    received_on: Mapped[dt.date] = mapped_column(index=True)  # the day of the last gift in it
+    gifts: Mapped[int] = mapped_column(Integer)
+    total: Mapped[int] = mapped_column(BigInteger)  # pence
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    @validates("description")
+    def _printable(self, key: str, value: str) -> str | None:
+        return printable(value)
+
+
+class GiftAidClaimLine(BaseModel):
+    """One line of a claim's schedule as it was claimed: a gift (with its donor's details as
+    they stood) or an aggregated entry. A gift or an entry is in one claim at most: the
+    database's unique keys say so."""
+
+    __tablename__ = "gift_aid_claim_lines"
+    __table_args__ = (
+        CheckConstraint("(donation_id IS NULL) <> (aggregate_id IS NULL)", name="gift_or_aggregate"),
+        CheckConstraint("amount > 0", name="positive_amount"),
+        Index("ix_gift_aid_claim_lines_claim", "claim_id", "donation_date", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("gift_aid_claims.id", ondelete="CASCADE"))
+    donation_id: Mapped[int | None] = mapped_column(ForeignKey("donations.id"), unique=True)
+    aggregate_id: Mapped[int | None] = mapped_column(ForeignKey("gift_aid_aggregates.id"), unique=True)
+    title: Mapped[str] = mapped_column(String(4), default="")
+    first_name: Mapped[str] = mapped_column(String(100), default="")
+    last_name: Mapped[str] = mapped_column(String(100), default="")
+    house: Mapped[str] = mapped_column(String(100), default="")
+    postcode: Mapped[str] = mapped_column(String(20), default="")
+    aggregated: Mapped[str] = mapped_column(String(35), default="")
+    sponsored: Mapped[bool] = mapped_column(default=False)
+    donation_date: Mapped[dt.date] = mapped_column()
+    amount: Mapped[int] = mapped_column(BigInteger)  # pence
+
+    claim: Mapped[GiftAidClaim] = relationship()
+    donation: Mapped[Donation | None] = relationship()
+    aggregate: Mapped[GiftAidAggregate | None] = relationship()
+
+
+class GiftAidAdjustment(BaseModel):
+    """A gift of a submitted claim refunded or reduced afterwards: the Gift Aid over-claimed,
+    taken off the next claim (``carried_into``)."""
+
+    __tablename__ = "gift_aid_adjustments"
+    __table_args__ = (CheckConstraint("amount > 0", name="positive_amount"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    line_id: Mapped[int] = mapped_column(ForeignKey("gift_aid_claim_lines.id"), index=True)
+    refund_id: Mapped[int] = mapped_column(ForeignKey("donation_refunds.id"), unique=True)
+    amount: Mapped[int] = mapped_column(BigInteger)  # pence by which the claimed gift shrank
+    gift_aid: Mapped[int] = mapped_column(BigInteger)  # pence over-claimed: 25 % of ``amount``
+    carried_into_id: Mapped[int | None] = mapped_column(ForeignKey("gift_aid_claims.id", ondelete="SET NULL"),
+                                                        index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    line: Mapped[GiftAidClaimLine] = relationship()
+    refund: Mapped[DonationRefund] = relationship()
+    carried_into: Mapped[GiftAidClaim | None] = relationship()

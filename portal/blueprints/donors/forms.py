@@ -15,6 +15,7 @@ from wtforms import (
     DecimalField,
     EmailField,
     FileField,
+    IntegerField,
     RadioField,
     SelectChoice,
     SelectField,
@@ -131,8 +132,16 @@ class DonationForm(FlaskForm):
     campaign = StringField(_l("Campaign"), filters=[strip], validators=[Optional(), Length(max=200)])
     anonymous = BooleanField(_l("Anonymous: never name this donor in public thanks"))
     notes = TextAreaField(_l("Notes"), filters=[strip], validators=[Optional(), Length(max=2000)])
+    sponsored_event = BooleanField(_l("Sponsorship of a sponsored event"))
+    benefit_value = DecimalField(_l("Value of any benefit the donor received"), places=None, validators=[
+        Optional(), NumberRange(min=Decimal("0"), max=MAX_AMOUNT, message=_l("Enter zero or more.")),
+        whole_minor_units("currency")],
+        description=_l("Tickets, meals, gifts in return: over HMRC's limits the gift cannot be claimed."))
+    benefit_description = StringField(_l("What the benefit was"), filters=[strip],
+                                      validators=[Optional(), Length(max=200)])
 
-    FIELDS = ("currency", "received_on", "method", "restricted", "campaign", "anonymous", "notes")
+    FIELDS = ("currency", "received_on", "method", "restricted", "campaign", "anonymous", "notes", "sponsored_event",
+              "benefit_description")
 
 
 class AllocationForm(FlaskForm):
@@ -143,18 +152,53 @@ class AllocationForm(FlaskForm):
         NumberRange(min=Decimal("0.01"), max=MAX_AMOUNT, message=_l("Enter an amount greater than zero."))])
 
 
-class GiftAidExportForm(FlaskForm):
-    class Meta:
-        csrf = False  # a GET form: it only reads
+def _gbp(required: Any, maximum: Decimal = MAX_AMOUNT) -> list[Any]:
+    return [DataRequired(required), NumberRange(min=Decimal("0.01"), max=maximum,
+                                                message=_l("Enter an amount greater than zero.")),
+            whole_minor_units(currency="GBP")]
 
-    start = DateField(_l("From"), validators=[DataRequired(_l("Enter the first day of the period."))],
-                      render_kw={"type": "date"})
-    end = DateField(_l("Until"), validators=[DataRequired(_l("Enter the last day of the period."))],
-                    render_kw={"type": "date"})
 
-    def validate_end(self, field: Any) -> None:
-        if self.start.data and field.data and field.data < self.start.data:
-            raise ValidationError(_l("The period ends before it starts."))
+class ClaimForm(FlaskForm):
+    up_to = DateField(_l("Gifts received up to"), validators=[
+        DataRequired(_l("Enter the last day of gifts to claim.")), not_in_future], render_kw={"type": "date"},
+        description=_l("Every eligible gift and aggregated entry up to this day that no claim holds yet."))
+
+
+class SubmitClaimForm(FlaskForm):
+    hmrc_reference = StringField(_l("HMRC's reference"), filters=[strip], validators=[
+        DataRequired(_l("Enter the reference HMRC gave the claim.")), Length(max=40)])
+    submitted_on = DateField(_l("Submitted on"), validators=[
+        DataRequired(_l("Enter the day the claim was submitted.")), not_in_future], render_kw={"type": "date"})
+
+
+class PaidClaimForm(FlaskForm):
+    amount_received = DecimalField(_l("Amount received"), places=None,
+                                   validators=_gbp(_l("Enter the amount HMRC paid.")))
+    paid_on = DateField(_l("Received on"), validators=[
+        DataRequired(_l("Enter the day the payment arrived.")), not_in_future], render_kw={"type": "date"})
+
+
+class AggregateForm(FlaskForm):
+    description = StringField(_l("Description"), filters=[strip], validators=[
+        DataRequired(_l("Describe the gifts, such as a collection and its day.")), Length(max=35)],
+        description=_l("At most 35 characters, as HMRC asks: for example “Concert collection 12 May”."))
+    received_on = DateField(_l("Day of the last gift"), validators=[
+        DataRequired(_l("Enter the day of the last gift.")), not_in_future], render_kw={"type": "date"})
+    gifts = IntegerField(_l("Number of gifts"), validators=[
+        DataRequired(_l("Enter how many gifts the entry adds together.")),
+        NumberRange(min=1, max=1_000_000, message=_l("Enter how many gifts the entry adds together."))])
+    total = DecimalField(_l("Total"), places=None, validators=_gbp(_l("Enter the total of the gifts.")),
+                         description=_l("Each gift £20 or less; at most £1,000 a line."))
+
+
+class RefundForm(FlaskForm):
+    amount = DecimalField(_l("Amount given back"), places=None, validators=[
+        DataRequired(_l("Enter the amount given back.")),
+        NumberRange(min=Decimal("0.01"), max=MAX_AMOUNT, message=_l("Enter an amount greater than zero."))])
+    refunded_on = DateField(_l("Refunded on"), validators=[
+        DataRequired(_l("Enter the day of the refund.")), not_in_future], render_kw={"type": "date"})
+    reason = StringField(_l("Reason"), filters=[strip], validators=[
+        DataRequired(_l("Say why the gift was refunded or reduced.")), Length(max=500)])
 
 
 # --- Importing donations from a CSV file ------------------------------------------------

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 
 from ...hookspecs import LabelKey, timeline_labels
-from ...models import Donation, DonationImport, Donor
+from ...models import Donation, DonationImport, Donor, GiftAidAggregate, GiftAidClaim
 
 KIND_LABELS = {"individual": _l("Individual"), "organisation": _l("Organisation")}
 PREFERENCE_LABELS = {"email": _l("E-mail"), "post": _l("Post"), "none": _l("No contact")}
@@ -22,9 +22,13 @@ DONATION_STATE_LABELS = {"pending": lazy_pgettext("donation state", "awaiting th
 DECLARATION_STATE_LABELS = {"valid": lazy_pgettext("Gift Aid declaration state", "valid"),
                             "cancelled": lazy_pgettext("Gift Aid declaration state", "cancelled")}
 
+CLAIM_STATE_LABELS = {"draft": lazy_pgettext("Gift Aid claim state", "draft"),
+                      "submitted": lazy_pgettext("Gift Aid claim state", "submitted"),
+                      "paid": lazy_pgettext("Gift Aid claim state", "paid")}
+
 
 def audit_labels() -> dict[LabelKey, Any]:
-    """States and actions of donors, donations and imports, for ``portal_labels``."""
+    """States and actions of donors, donations, imports and Gift Aid claims, for ``portal_labels``."""
     return {
         **timeline_labels(Donor.__tablename__, states=DECLARATION_STATE_LABELS, actions={
             "donor_added": lazy_pgettext("donor action", "Donor added"),
@@ -41,6 +45,18 @@ def audit_labels() -> dict[LabelKey, Any]:
             "donation_acknowledged": lazy_pgettext("donation action", "Donation acknowledged"),
             "donation_allocated": lazy_pgettext("donation action", "Donation allocated"),
             "allocation_removed": lazy_pgettext("donation action", "Allocation removed"),
+            "donation_refunded": lazy_pgettext("donation action", "Refund recorded"),
+        }),
+        **timeline_labels(GiftAidClaim.__tablename__, states=CLAIM_STATE_LABELS, actions={
+            "gift_aid_claim_created": lazy_pgettext("Gift Aid claim action", "Claim made"),
+            "gift_aid_line_removed": lazy_pgettext("Gift Aid claim action", "Line taken out"),
+            "gift_aid_claim_discarded": lazy_pgettext("Gift Aid claim action", "Claim discarded"),
+            "gift_aid_claim_submitted": lazy_pgettext("Gift Aid claim action", "Submitted to HMRC"),
+            "gift_aid_claim_paid": lazy_pgettext("Gift Aid claim action", "Paid by HMRC"),
+        }),
+        **timeline_labels(GiftAidAggregate.__tablename__, actions={
+            "gift_aid_aggregate_recorded": lazy_pgettext("aggregated entry action", "Aggregated entry recorded"),
+            "gift_aid_aggregate_removed": lazy_pgettext("aggregated entry action", "Aggregated entry removed"),
         }),
         **timeline_labels(DonationImport.__tablename__, actions={
             "donations_imported": lazy_pgettext("donation import action", "Donations imported"),

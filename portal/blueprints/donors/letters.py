@@ -18,7 +18,7 @@ from ...hookspecs import LetterKind
 from ...models import Acknowledgement, Application, Donation, DonationAllocation, Donor, ExpertVisit
 from ...money import format_minor
 from ...permissions import is_staff
-from .gift_aid import gift_aid_eligible
+from .gift_aid import GIFT_AID_CURRENCY, gift_aid_eligible, gift_aid_on
 
 THANKS_KIND = "donation_thanks"
 IMPACT_KIND = "donor_impact"
@@ -78,16 +78,19 @@ def thanks_facts(acknowledgement: Acknowledgement) -> dict[str, Any]:
     """What a thank-you letter says, formatted in the donor's language."""
     donor = acknowledgement.donor
     with force_locale(FORMAT_LOCALES.get(donor.language, donor.language)):
+        claimed = {d.id: gift_aid_on(d.net_amount) for d in acknowledgement.donations if gift_aid_eligible(d)}
         gifts = [{"amount": format_minor(d.amount, d.currency), "date": format_date(d.received_on, "long"),
-                  "gift_aid": gift_aid_eligible(d), "restricted": d.restricted, "campaign": d.campaign or ""}
+                  "gift_aid": d.id in claimed, "restricted": d.restricted, "campaign": d.campaign or ""}
                  for d in acknowledgement.donations]
+        gift_aid_amount = format_minor(sum(claimed.values()), GIFT_AID_CURRENCY)
     return {
         "holder": donor.full_name, "kind": donor.kind, "title": donor.title or "",
         "first_name": donor.first_name or "", "last_name": donor.last_name or "",
         "address": postal_address(donor) if acknowledgement.channel == "post" else [],
         "event": ", ".join(gift["amount"] for gift in gifts),
         "dates": ", ".join(gift["date"] for gift in gifts),
-        "gifts": gifts, "gift_aid": any(gift["gift_aid"] for gift in gifts),
+        "gifts": gifts, "gift_aid": bool(claimed) and sum(claimed.values()) > 0, "gift_aid_amount": gift_aid_amount,
+        "gift_aid_partly": bool(claimed) and len(claimed) < len(gifts),
         "impact": acknowledgement.impact,
     }
 

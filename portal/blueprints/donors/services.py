@@ -26,7 +26,6 @@ from sqlalchemy.orm.attributes import set_committed_value
 from ... import audit, clock
 from ...duties import ensure_not_beneficiary
 from ...errors import UserError
-from ...exports import csv_chunks
 from ...extensions import begin_writing, db, lock_for_update, lock_row
 from ...impact import DOCTORS, impact_summary
 from ...letters import LetterJob, PdfPool, issue_many
@@ -38,6 +37,8 @@ from ...models import (
     DonationAllocation,
     Donor,
     FundedItem,
+    GiftAidClaim,
+    GiftAidClaimLine,
     GiftAidDeclaration,
     Job,
     Letter,
@@ -48,7 +49,7 @@ from ...money import format_minor, from_minor, rates_on, to_base_minor, total_in
 from ...search import matches_any
 from ...tasks import finish_job, job_running, job_task, start_job
 from ...transactions import transaction
-from .gift_aid import GIFT_AID_CURRENCY, gift_aid_eligible  # noqa: F401 (the services answer it too)
+from .gift_aid import gift_aid_eligible  # noqa: F401 (the services answer it too)
 from .letters import thanks_letter
 
 THANKS_WITHIN_DAYS = 2
@@ -130,6 +131,14 @@ def change_donation(donation: Donation, values: dict[str, Any], *, by: User) -> 
         raise DonorError(_("This gift has been acknowledged: its letter stands as sent."), "amount")
     _set_values(donation, values)
     state = inspect(donation)  # read what changed before anything loads (and flushes)
+    claimed_facts = ("amount", "currency", "received_on", "benefit_value", "sponsored_event")
+    if any(state.attrs[name].history.has_changes() for name in claimed_facts):
+        with db.session.no_autoflush:
+            claim = db.session.scalar(select(GiftAidClaim).join(GiftAidClaimLine).where(
+                GiftAidClaimLine.donation_id == donation.id))
+        if claim is not None:
+            raise DonorError(_("This gift is in Gift Aid claim %(reference)s: record a refund to reduce it, or take "
+                               "it out of the draft claim before changing it.", reference=claim.reference), "amount")
     currency_changed = state.attrs.currency.history.has_changes()
     made_unrestricted = state.attrs.restricted.history.has_changes() and not donation.restricted
     with db.session.no_autoflush:
@@ -553,55 +562,3 @@ def remove_allocation(allocation: DonationAllocation, *, by: User) -> None:
                  details={"item": allocation.funded_item_id, "amount": allocation.amount,
                           "currency": donation.currency})
     db.session.delete(allocation)
-
-
-# --- Gift Aid schedule -------------------------------------------------------------------
-
-HMRC_COLUMNS = ("Title", "First name or initial", "Last name", "House name or number", "Postcode",
-                "Aggregated donations", "Sponsored event", "Donation date", "Amount")
-
-
-def gift_aid_query(start: dt.date, end: dt.date) -> Any:
-    """Gifts from individuals received from ``start`` to ``end`` (both included) that Gift Aid
-    can be claimed on (``gift_aid_eligible``, in SQL), oldest first."""
-    covered = (select(GiftAidDeclaration.id)
-               .where(GiftAidDeclaration.donor_id == Donation.donor_id,
-                      GiftAidDeclaration.covers_in_sql(Donation.received_on)).exists())
-    return (select(Donation).join(Donor)
-            .where(Donation.received_on >= start, Donation.received_on <= end,
-                   Donation.currency == GIFT_AID_CURRENCY, Donor.kind == "individual", covered)
-            .order_by(Donation.received_on, Donation.id))
-
-
-def gift_aid_page(start: dt.date, end: dt.date, *, page: int, per_page: int) -> tuple[Any, int, int]:
-    """One page of the period's eligible gifts with their donors, and how many there are in
-    all and their total in pence (one aggregate)."""
-    query = gift_aid_query(start, end)
-    gifts = db.paginate(query.options(selectinload(Donation.donor)), page=page, per_page=per_page,
-                        error_out=False, count=False)
-    chosen = query.order_by(None).subquery()
-    count, total = db.session.execute(select(func.count(), func.coalesce(func.sum(chosen.c.amount), 0))).one()
-    gifts.total = count
-    return gifts, count, total
-
-
-def gift_aid_donations(start: dt.date, end: dt.date) -> Iterator[Donation]:
-    """Every eligible gift of the period (see ``gift_aid_query``), read a batch at a time."""
-    return iter(db.session.scalars(gift_aid_query(start, end).options(selectinload(Donation.donor))
-                                   .execution_options(yield_per=1000)))
-
-
-def hmrc_rows(donations: Iterable[Donation]) -> Iterator[list[str]]:
-    """One row per gift in the layout of HMRC's Gift Aid schedule (``HMRC_COLUMNS``)."""
-    for donation in donations:
-        donor = donation.donor
-        postcode = (donor.postcode or "").upper() if donor.country == "GB" else "X"  # HMRC: X for abroad
-        amount = f"{from_minor(donation.amount, donation.currency):.2f}"
-        yield [donor.title or "", donor.first_name or "", donor.last_name or "", donor.house or "", postcode,
-               "", "", donation.received_on.strftime("%d/%m/%y"), amount]
-
-
-def hmrc_csv(donations: Iterable[Donation], batch: int = 1000) -> Iterator[str]:
-    """The Gift Aid schedule as CSV for HMRC: the ``HMRC_COLUMNS`` header, then a row per gift,
-    in pieces of ``batch`` rows (streamed: memory stays flat whatever the period)."""
-    return csv_chunks(HMRC_COLUMNS, hmrc_rows(donations), batch, lineterminator="\r\n")

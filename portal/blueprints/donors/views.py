@@ -3,7 +3,6 @@ Aid and say what the restricted gifts paid for."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from flask import (
@@ -15,7 +14,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_babel import gettext as _
@@ -45,22 +43,23 @@ from ...personal_data import start_export
 from ...privacy import erase_and_report
 from ...responses import INVALID, current_actor, form_page, safe_next, show_error
 from ...tasks import resume_job
-from . import import_views, services
+from . import claim_views, claims, import_views, services
 from .forms import (
     AllocationForm,
     CancelDeclarationForm,
     DeclarationForm,
     DonationForm,
     DonorForm,
-    GiftAidExportForm,
+    RefundForm,
 )
-from .gift_aid import gift_aid_eligible
-from .labels import CHANNEL_LABELS, KIND_LABELS, LANGUAGE_LABELS, METHOD_LABELS, PREFERENCE_LABELS
+from .gift_aid import gift_aid_eligible, gift_aid_on, ineligibility
+from .labels import CHANNEL_LABELS, CLAIM_STATE_LABELS, KIND_LABELS, LANGUAGE_LABELS, METHOD_LABELS, PREFERENCE_LABELS
 from .letters import country_name
 from .permissions import ROLES
 
 bp = Blueprint("donors", __name__, url_prefix="/donors", template_folder="templates")
 import_views.register(bp)  # /imports/new and /imports/<id>: the CSV import pages
+claim_views.register(bp)  # /gift-aid …: claims, their schedules, aggregated entries
 PER_PAGE = 50
 GIFT_AID_PER_PAGE = 100
 
@@ -70,7 +69,8 @@ GIFT_AID_PER_PAGE = 100
 def _labels() -> dict[str, Any]:
     return {"kind_label": KIND_LABELS.get, "method_label": METHOD_LABELS.get, "channel_label": CHANNEL_LABELS.get,
             "language_label": LANGUAGE_LABELS.get, "preference_label": PREFERENCE_LABELS.get,
-            "gift_aid_eligible": gift_aid_eligible, "country_name": country_name}
+            "gift_aid_eligible": gift_aid_eligible, "country_name": country_name,
+            "claim_state_label": CLAIM_STATE_LABELS.get, "gift_aid_on": gift_aid_on}
 
 
 # --- Donors ------------------------------------------------------------------------------
@@ -154,7 +154,7 @@ def _donor_page(donor: Donor, status: int = 200, **forms: Any) -> tuple[str, int
         cancel_forms[forms["cancel_form_id"]] = forms["cancel_form"]
     return render_template(
         "donors/detail.html", donor=donor, donations=donations, acknowledgements=acknowledgements,
-        cancel_forms=cancel_forms,
+        cancel_forms=cancel_forms, claimed=claims.donor_claims(donor),
         events=audit.timeline(donor), **context), status
 
 
@@ -218,7 +218,9 @@ def _donation_values(form: DonationForm) -> dict[str, Any]:
     """What the donation form says, as the model's values (the form checked the decimals)."""
     values = {name: getattr(form, name).data for name in DonationForm.FIELDS}
     values.update(campaign=values["campaign"] or None, notes=values["notes"] or None,
-                  amount=to_minor(form.amount.data, form.currency.data), reference=form.reference.data or None)
+                  amount=to_minor(form.amount.data, form.currency.data), reference=form.reference.data or None,
+                  benefit_value=to_minor(form.benefit_value.data or 0, form.currency.data),
+                  benefit_description=values["benefit_description"] or None)
     return values
 
 
@@ -264,22 +266,29 @@ def export_donations(fmt: str) -> Response:
     return spreadsheet(fmt, f"donations-{clock.today().isoformat()}", services.DONATION_COLUMNS, rows)
 
 
-def _donation_page(donation: Donation, status: int = 200, **forms: Any) -> tuple[str, int]:
+def donation_page(donation: Donation, status: int = 200, **forms: Any) -> tuple[str, int]:
+    """The gift's page: its details and edit form, allocations, Gift Aid, refunds and history."""
     edit_form = forms.pop("edit_form", None)
     if edit_form is None and donation.pending:
         edit_form = DonationForm(prefix="edit", formdata=None, obj=donation)
         edit_form.amount.data = from_minor(donation.amount, donation.currency)  # obj= gave the minor units
+        edit_form.benefit_value.data = from_minor(donation.benefit_value, donation.currency)
+    refund_form = forms.pop("refund_form", None)
+    if refund_form is None and donation.net_amount > 0:
+        refund_form = RefundForm(prefix="refund", formdata=None, data={"refunded_on": clock.today()})
+    line = claims.claim_line_of(donation)
     return render_template(
         "donors/donation.html", donation=donation, edit_form=edit_form,
         allocation_form=forms.pop("allocation_form", None) or (_allocation_form(donation) if donation.restricted
                                                                else None),
-        eligible=gift_aid_eligible(donation), events=audit.timeline(donation)), status
+        not_eligible=ineligibility(donation), line=line, refund_form=refund_form,
+        events=audit.timeline(donation)), status
 
 
 @bp.get("/donations/<int:donation_id>")
 @allow(*ROLES)
 def donation(donation_id: int) -> tuple[str, int]:
-    return _donation_page(db.get_or_404(Donation, donation_id))
+    return donation_page(db.get_or_404(Donation, donation_id))
 
 
 @bp.post("/donations/<int:donation_id>/edit")
@@ -298,7 +307,7 @@ def edit_donation(donation_id: int) -> BaseResponse | tuple[str, int]:
         else:
             flash(_("Donation saved."), "success")
             return redirect(url_for("donors.donation", donation_id=donation.id), code=303)
-    return _donation_page(donation, INVALID, edit_form=form)
+    return donation_page(donation, INVALID, edit_form=form)
 
 
 @bp.post("/donations/<int:donation_id>/acknowledge")
@@ -409,7 +418,7 @@ def allocate(donation_id: int) -> BaseResponse | tuple[str, int]:
                           "success")
                     return redirect(url_for("donors.donation", donation_id=donation.id, _anchor="allocations"),
                                     code=303)
-    return _donation_page(db.get_or_404(Donation, donation_id), INVALID, allocation_form=form)
+    return donation_page(db.get_or_404(Donation, donation_id), INVALID, allocation_form=form)
 
 
 @bp.post("/allocations/<int:allocation_id>/remove")
@@ -422,28 +431,24 @@ def remove_allocation(allocation_id: int) -> BaseResponse:
     return redirect(url_for("donors.donation", donation_id=donation_id, _anchor="allocations"), code=303)
 
 
-# --- Gift Aid ----------------------------------------------------------------------------
-
-@bp.get("/gift-aid")
+@bp.post("/donations/<int:donation_id>/refund")
 @allow(*ROLES)
-@cached_page
-def gift_aid() -> tuple[str, int] | str | Response:
-    form = GiftAidExportForm(request.args)
-    gifts, count, total = None, 0, 0
-    if request.args and form.validate():
-        if request.args.get("format") == "csv":
-            rows = services.hmrc_csv(services.gift_aid_donations(form.start.data, form.end.data))
-            response = Response(stream_with_context(rows), mimetype="text/csv")
-            response.headers["Content-Disposition"] = (
-                f'attachment; filename="gift-aid-{form.start.data:%Y%m%d}-{form.end.data:%Y%m%d}.csv"')
-            return response
-        gifts, count, total = services.gift_aid_page(form.start.data, form.end.data,
-                                                     page=request.args.get("page", 1, type=int),
-                                                     per_page=GIFT_AID_PER_PAGE)
-    elif not request.args:
-        today = clock.today()  # from the first of last month to today
-        form.start.data, form.end.data = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1), today
-    html = render_template("donors/gift_aid.html", form=form, page=gifts, count=count, total=total,
-                           columns=services.HMRC_COLUMNS,
-                           rows=list(services.hmrc_rows(gifts.items)) if gifts else [])
-    return (html, INVALID) if request.args and form.errors else html
+def refund_donation(donation_id: int) -> BaseResponse | tuple[str, int]:
+    """Record part or all of a gift given back: a claimed gift's Gift Aid is adjusted."""
+    donation = db.get_or_404(Donation, donation_id)
+    form = RefundForm(prefix="refund")
+    if form.validate_on_submit():
+        try:
+            amount = to_minor(form.amount.data, donation.currency)
+        except AmountError:
+            form.amount.errors.append(_("Too many decimal places for %(currency)s.", currency=donation.currency))
+        else:
+            try:
+                claims.refund_donation(donation, amount=amount, refunded_on=form.refunded_on.data,
+                                       reason=form.reason.data, by=current_actor())
+            except services.DonorError as error:
+                show_error(error, form)
+            else:
+                flash(_("Refund of %(amount)s recorded.", amount=format_minor(amount, donation.currency)), "success")
+                return redirect(url_for("donors.donation", donation_id=donation.id, _anchor="refunds"), code=303)
+    return donation_page(db.get_or_404(Donation, donation_id), INVALID, refund_form=form)
