@@ -42,6 +42,7 @@ from portal.models import (
     ExpenseClaim,
     ExpenseLine,
     ExpertVisit,
+    GiftAidClaim,
     HistoryImport,
     User,
 )
@@ -135,6 +136,8 @@ PAGES: dict[str, tuple[Any, ...]] = {
     "/donors/export.xlsx":                                    (LOGIN, 403,   403,   403,   403,   200,   403,   200),
     "/donors/donations/{donation}":                           (LOGIN, 403,   403,   403,   403,   200,   403,   200),
     "/donors/gift-aid":                                       (LOGIN, 403,   403,   403,   403,   200,   403,   200),
+    "/donors/gift-aid/claims/{gift_aid_claim}":               (LOGIN, 403,   403,   403,   403,   200,   403,   200),
+    "/donors/gift-aid/claims/{gift_aid_claim}/schedule-1.ods": (LOGIN, 403,  403,   403,   403,   200,   403,   200),
     "/donors/imports/new":                                    (LOGIN, 403,   403,   403,   403,   200,   403,   200),
     "/donors/imports/{donation_import}":                      (LOGIN, 403,   403,   403,   403,   200,   403,   200),
     "/donors/batches/{batch}":                                (LOGIN, 403,   403,   403,   403,   200,   403,   200),
@@ -222,7 +225,8 @@ def seeded(app, make_user, make_clinic, make_conference, make_application) -> Se
     history_import = HistoryImport(kind="trip", filename="trips.csv", uploaded_by_id=staff.id,
                                    content=b"Start date,Doctor,Conference\r\n2014-05-02,Anna Petrova,ESC 2014\r\n")
     data_export = DataExport(subject_type="users", subject_id=staff.id, requested_by_id=staff.id, token="t" * 43)
-    db.session.add_all([donation_import, history_import, data_export])
+    gift_aid_claim = GiftAidClaim(up_to=dt.date.today(), created_by_id=staff.id)
+    db.session.add_all([donation_import, history_import, data_export, gift_aid_claim])
     db.session.commit()
     # Thanked by post in a batch: the batch's printable PDF and the letter are real.
     report = donor_services.acknowledge_pending(by=staff, workers=1)
@@ -232,6 +236,7 @@ def seeded(app, make_user, make_clinic, make_conference, make_application) -> Se
         "application": application.id, "draft": draft.id, "document": document.id, "claim": claim.id,
         "line": line.id, "visit": visit.id, "donor": donor.id, "donation": donation.id, "batch": report.batch_id,
         "acknowledgement": acknowledgement.id, "donation_import": donation_import.id,
+        "gift_aid_claim": gift_aid_claim.id,
         "history_import": history_import.id, "data_export": data_export.id,
         "data_export_token": data_export.token, "clinic": clinic.id,
         "conference": ended.id, "other_doctor": people["other_doctor"].id,

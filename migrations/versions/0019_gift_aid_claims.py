@@ -121,25 +121,38 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_gift_aid_adjustments_carried_into_id'), ['carried_into_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_gift_aid_adjustments_line_id'), ['line_id'], unique=False)
 
-    with op.batch_alter_table('donations', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('benefit_value', sa.BigInteger(), server_default='0', nullable=False))
-        batch_op.add_column(sa.Column('benefit_description', sa.String(length=200), nullable=True))
-        batch_op.add_column(sa.Column('sponsored_event', sa.Boolean(), server_default=sa.false(), nullable=False))
-        batch_op.add_column(sa.Column('refunded_amount', sa.BigInteger(), server_default='0', nullable=False))
-        batch_op.create_check_constraint(op.f('ck_donations_benefit_not_negative'), 'benefit_value >= 0')
-        batch_op.create_check_constraint(op.f('ck_donations_refund_within_gift'),
-                                         'refunded_amount >= 0 AND refunded_amount <= amount')
+    # Columns added in place, never a batch: on SQLite a batch rebuilds donations, and dropping the
+    # old table deletes its rows first, which takes every allocation with it (ON DELETE CASCADE).
+    # SQLite cannot add a table's CHECK to an existing table, so there each check is its column's.
+    if op.get_bind().dialect.name == 'sqlite':
+        for column in DONATION_COLUMNS_SQLITE:
+            op.execute(f"ALTER TABLE donations ADD COLUMN {column}")
+    else:
+        op.add_column('donations', sa.Column('benefit_value', sa.BigInteger(), server_default='0', nullable=False))
+        op.add_column('donations', sa.Column('benefit_description', sa.String(length=200), nullable=True))
+        op.add_column('donations', sa.Column('sponsored_event', sa.Boolean(), server_default=sa.false(),
+                                             nullable=False))
+        op.add_column('donations', sa.Column('refunded_amount', sa.BigInteger(), server_default='0', nullable=False))
+        op.create_check_constraint(op.f('ck_donations_benefit_not_negative'), 'donations', 'benefit_value >= 0')
+        op.create_check_constraint(op.f('ck_donations_refund_within_gift'), 'donations',
+                                   'refunded_amount >= 0 AND refunded_amount <= amount')
 
+
+DONATION_COLUMNS_SQLITE = [
+    "benefit_value BIGINT DEFAULT '0' NOT NULL CONSTRAINT ck_donations_benefit_not_negative CHECK (benefit_value >= 0)",
+    "benefit_description VARCHAR(200)",
+    "sponsored_event BOOLEAN DEFAULT 0 NOT NULL",
+    "refunded_amount BIGINT DEFAULT '0' NOT NULL CONSTRAINT ck_donations_refund_within_gift "
+    "CHECK (refunded_amount >= 0 AND refunded_amount <= amount)",
+]
 
 
 def downgrade():
-    with op.batch_alter_table('donations', schema=None) as batch_op:
-        batch_op.drop_constraint(op.f('ck_donations_refund_within_gift'), type_='check')
-        batch_op.drop_constraint(op.f('ck_donations_benefit_not_negative'), type_='check')
-        batch_op.drop_column('refunded_amount')
-        batch_op.drop_column('sponsored_event')
-        batch_op.drop_column('benefit_description')
-        batch_op.drop_column('benefit_value')
+    if op.get_bind().dialect.name != 'sqlite':
+        op.drop_constraint(op.f('ck_donations_refund_within_gift'), 'donations', type_='check')
+        op.drop_constraint(op.f('ck_donations_benefit_not_negative'), 'donations', type_='check')
+    for column in ('refunded_amount', 'sponsored_event', 'benefit_description', 'benefit_value'):
+        op.execute(f"ALTER TABLE donations DROP COLUMN {column}")  # in place, as upgrade() added them
 
     with op.batch_alter_table('gift_aid_adjustments', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_gift_aid_adjustments_line_id'))

@@ -261,7 +261,7 @@ def test_an_archive_from_an_older_release_is_migrated_forward(app, make_app, let
     target = restored_app(make_app, fresh_database, tmp_path, FIELD_ENCRYPTION_KEYS=app.config["FIELD_ENCRYPTION_KEYS"])
     with target.app_context():
         report = backup.restore_backup(result.path)
-        assert (report.migrated_from, report.migrated_to) == ("0017", "0018")
+        assert (report.migrated_from, report.migrated_to) == ("0017", "0019")
         assert report.ok, [c for c in report.checks if not c.ok]
         db.session.remove()
     assert "Valid: this letter was issued" in target.test_client().get(f"/verify/{token}").get_data(as_text=True)

@@ -10,7 +10,8 @@ import re
 import pytest
 from sqlalchemy import select
 
-from portal.blueprints.donors import services
+from portal.blueprints.donors import claims, services
+from portal.blueprints.donors.schedule import SCHEDULE_FORMATS
 from portal.extensions import db
 from portal.models import Donation, Donor
 
@@ -322,6 +323,7 @@ def every_page(staff, make_donor, make_donation):
     acknowledgement = services.acknowledge([gift], by=staff)
     report = services.acknowledge_pending(by=staff, workers=1)
     assert report.letters == 1 and pending.id
+    claim = claims.create_claim(dt.date(2025, 3, 31), by=staff)
     return {
         "/donors/": "Donors",
         "/donors/?q=smi": "Donors",
@@ -331,15 +333,18 @@ def every_page(staff, make_donor, make_donation):
         "/donors/donations": "Donations",
         "/donors/donations?status=all": "Donations",
         f"/donors/donations/{gift.id}": "£50.00 · Mr Jane Smith",
-        "/donors/gift-aid": "Gift Aid claim",
-        "/donors/gift-aid?start=2025-01-01&end=2025-12-31": "Gift Aid claim",
+        "/donors/gift-aid": "Gift Aid claims",
+        "/donors/gift-aid?page=2": "Gift Aid claims",
+        f"/donors/gift-aid/claims/{claim.id}": f"Gift Aid claim {claim.reference}",
+        f"/donors/gift-aid/claims/{claim.id}?page=2": f"Gift Aid claim {claim.reference}",
         f"/donors/batches/{report.batch_id}": f"Letters of thanks, batch {report.batch_id}",
         "/donors/imports/new": "Import donations from a CSV file",
-    } | {f"/donors/acknowledgements/{acknowledgement.id}/letter.pdf": None}
+    } | {f"/donors/acknowledgements/{acknowledgement.id}/letter.pdf": None} | {
+        f"/donors/gift-aid/claims/{claim.id}/schedule-1.{fmt}": None for fmt in ("ods", "xlsx", "csv")}
 
 
 RUSSIAN_HEADINGS = {"Donors": "Доноры", "Add a donor": "Добавить донора", "Donations": "Пожертвования",
-                    "Gift Aid claim": "Заявление на Gift Aid"}
+                    "Gift Aid claims": "Заявления на Gift Aid"}
 
 
 @pytest.mark.parametrize("language", ["en", "ru"])
@@ -349,7 +354,7 @@ def test_every_donors_page_opens_for_staff_in_both_languages(client, login, make
         response = client.get(url)
         assert response.status_code == 200, url
         if heading is None:
-            assert response.mimetype == "application/pdf"
+            assert response.mimetype in ("application/pdf", *SCHEDULE_FORMATS.values()), url
             continue
         page = response.get_data(as_text=True)
         assert f'<html lang="{language}">' in page, url

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from portal import clock
 from portal.blueprints.donors import claims, services
 from portal.blueprints.donors.gift_aid import benefit_limit, gift_aid_eligible, ineligibility
+from portal.blueprints.donors.privacy import erase
 from portal.extensions import db
 from portal.models import (
     AuditEvent,
@@ -346,3 +347,13 @@ def test_the_claim_pages_are_for_staff_only(client, login, make_user, staff, don
     login(make_user(roles=["doctor"]))
     assert [client.get(url).status_code for url in urls] == [403, 403, 403]
     assert client.post("/donors/gift-aid/claims", data={"up_to": clock.today().isoformat()}).status_code == 403
+
+
+def test_erasing_a_donor_pseudonymises_their_claim_lines_and_keeps_the_money(staff, donor, make_donation):
+    make_donation(donor, 5000, clock.today())
+    claim = claims.create_claim(clock.today(), by=staff)
+    erase(donor, "Former donor #1")
+    db.session.commit()
+    [line] = db.session.scalars(select(GiftAidClaimLine).where(GiftAidClaimLine.claim_id == claim.id))
+    assert (line.title, line.first_name, line.last_name, line.house, line.postcode, line.amount) == (
+        "", "", "Former donor #1", "", "", 5000)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from ...extensions import db
 from ...hookspecs import PersonalData
@@ -15,6 +15,7 @@ from ...models import (
     Donation,
     DonationImport,
     Donor,
+    GiftAidClaimLine,
     GiftAidDeclaration,
     Letter,
     OutboxMessage,
@@ -30,7 +31,8 @@ def _letters(donor: Donor) -> list[Letter]:
 
 
 def personal_data(person: Any) -> PersonalData | None:
-    """The donor's record, gifts, Gift Aid declarations, thank-you letters, e-mails and audit trail."""
+    """The donor's record, gifts, Gift Aid declarations and claim lines, thank-you letters, e-mails and audit
+    trail."""
     if not isinstance(person, Donor):
         return None
     donations = db.session.scalars(select(Donation).where(Donation.donor_id == person.id).order_by(Donation.id))
@@ -39,6 +41,8 @@ def personal_data(person: Any) -> PersonalData | None:
     acknowledgements = db.session.scalars(select(Acknowledgement).where(Acknowledgement.donor_id == person.id)
                                           .order_by(Acknowledgement.id))
     letters = _letters(person)
+    lines = db.session.scalars(select(GiftAidClaimLine).join(Donation, Donation.id == GiftAidClaimLine.donation_id)
+                               .where(Donation.donor_id == person.id).order_by(GiftAidClaimLine.id))
     emails = db.session.scalars(select(OutboxMessage).where(OutboxMessage.recipient == person.email)
                                 .order_by(OutboxMessage.id)).all() if person.email else []
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.subject_type == Donor.__tablename__,
@@ -46,6 +50,7 @@ def personal_data(person: Any) -> PersonalData | None:
     return PersonalData(
         records={"donor": [as_row(person, skip=("search_name",))], "donations": [as_row(d) for d in donations],
                  "gift_aid_declarations": [as_row(d) for d in declarations],
+                 "gift_aid_claim_lines": [as_row(line) for line in lines],
                  "acknowledgements": [as_row(a) for a in acknowledgements],
                  "letters": [as_row(letter, skip=("token",)) for letter in letters],
                  "emails": [as_row(message) for message in emails],
@@ -55,11 +60,17 @@ def personal_data(person: Any) -> PersonalData | None:
 
 def erase(donor: Donor, pseudonym: str) -> None:
     """The donor's name, address, e-mail and notes replaced by the pseudonym; their letters
-    revoked and emptied. Their gifts, Gift Aid declarations and allocations stay as they are."""
+    revoked and emptied, their Gift Aid claim lines pseudonymised. Their gifts, Gift Aid declarations
+    and allocations stay as they are."""
     now = utcnow()
     for letter in _letters(donor):
         erase_letter(letter, pseudonym, now)
     _erase_from_imports(donor, pseudonym, now)
+    # The claims' copies of the details (erasure waits until HMRC can no longer ask about them).
+    db.session.execute(update(GiftAidClaimLine).where(GiftAidClaimLine.donation_id.in_(
+        select(Donation.id).where(Donation.donor_id == donor.id))).values(
+        title="", first_name="", last_name=pseudonym, house="", postcode="").execution_options(
+        synchronize_session=False))
     donor.kind, donor.title, donor.first_name, donor.organisation_name = "individual", None, None, None
     donor.last_name = pseudonym
     donor.email = donor.house = donor.address = donor.postcode = donor.notes = None
