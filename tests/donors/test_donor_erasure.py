@@ -114,8 +114,8 @@ def test_an_admin_exports_a_donors_data(app, client, login, make_user, make_dono
     link = page.split('id="export-download" href="')[1].split('"')[0]
     archive = zipfile.ZipFile(io.BytesIO(client.get(link).data))
     assert sorted(archive.namelist()) == ["acknowledgements.json", "audit_events.json", "donations.json",
-                                          "donor.json", "emails.json", "gift_aid_declarations.json",
-                                          "letters.json"]
+                                          "donor.json", "emails.json", "gift_aid_claim_lines.json",
+                                          "gift_aid_declarations.json", "letters.json"]
     assert json.loads(archive.read("donor.json"))[0]["last_name"] == "Exported"
     assert [d["amount"] for d in json.loads(archive.read("donations.json"))] == [1000]
     assert b"Elsewhere" not in b"".join(archive.read(name) for name in archive.namelist())

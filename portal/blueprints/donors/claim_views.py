@@ -17,6 +17,7 @@ from ... import audit, clock
 from ...extensions import db
 from ...models import GiftAidAggregate, GiftAidClaim, GiftAidClaimLine
 from ...money import format_minor, to_minor
+from ...page_cache import cached_page
 from ...permissions import allow, can_access
 from ...responses import INVALID, current_actor, show_error
 from . import claims
@@ -61,6 +62,7 @@ def _overview(status: int = 200, **forms: Any) -> tuple[str, int]:
 
 
 @allow(*ROLES)
+@cached_page
 def gift_aid() -> tuple[str, int]:
     return _overview()
 

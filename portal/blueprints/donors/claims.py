@@ -199,9 +199,10 @@ def discard_claim(claim: GiftAidClaim, *, by: User) -> None:
 def submit_claim(claim: GiftAidClaim, *, hmrc_reference: str, submitted_on: dt.date, by: User) -> None:
     """Record that the draft went to HMRC (their reference, the day): from now on it is fixed."""
     claim = _draft(claim)
-    if submitted_on < claim.created_at.date():
+    made_on = claim.created_at.astimezone(clock.zone()).date()  # the day it was made where the charity is
+    if submitted_on < made_on:
         raise DonorError(_("The claim was made on %(day)s: it cannot have been submitted before.",
-                           day=format_date(claim.created_at.date())), "submitted_on")
+                           day=format_date(made_on)), "submitted_on")
     if submitted_on > clock.today():
         raise DonorError(_("Enter the day the claim was submitted, not a day to come."), "submitted_on")
     claim.status, claim.hmrc_reference, claim.submitted_on = "submitted", hmrc_reference, submitted_on
