@@ -18,6 +18,7 @@ from .models import (
     Donor,
     ExchangeRate,
     ExpertVisit,
+    GiftAidAggregate,
     GiftAidDeclaration,
     HistoryImport,
     OrganisationSettings,
@@ -188,7 +189,8 @@ def _demo_visit(expert: User, clinic: Clinic, today: dt.date) -> None:
 
 
 def _demo_donors(today: dt.date) -> None:
-    """Three donors with gifts awaiting thanks: one with Gift Aid, one by post in Russian, a company."""
+    """Three donors with gifts awaiting thanks: one with Gift Aid, one by post in Russian, a company;
+    and a collection's small gifts waiting for a Gift Aid claim."""
     jane = Donor(kind="individual", title="Mrs", first_name="Jane", last_name="Whitfield",
                  email="jane@demo.example.org", house="14", address="Orchard Lane\nCambridge", postcode="CB2 1TN",
                  contact_preference="email")
@@ -206,4 +208,7 @@ def _demo_donors(today: dt.date) -> None:
                  method="bank_transfer", reference="DEMO-BANK-0002", restricted=True),
         Donation(donor=firm, amount=500000, currency="GBP", received_on=today - dt.timedelta(days=3),
                  method="bank_transfer", reference="DEMO-BANK-0003", restricted=False, campaign="Annual appeal"),
+        # A collection at a concert: small gifts claimed as one aggregated line of the schedule.
+        GiftAidAggregate(description="Concert collection", received_on=today - dt.timedelta(days=20), gifts=42,
+                         total=31850),
     ])

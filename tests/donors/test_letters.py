@@ -31,6 +31,7 @@ def test_an_english_letter_with_gift_aid(staff, make_donor, make_donation):
     assert "Dear Mrs Smith," in text
     assert "Thank you for your generous gift of £50.00, received on 3 March 2025." in text
     assert GIFT_AID_EN in text
+    assert "we will claim £12.50 of Gift Aid from HMRC on your gift: 25p for every £1" in text
     assert acknowledgement.letter.reference in text
     assert acknowledgement.letter.language == "en"
 
@@ -83,6 +84,21 @@ def test_no_gift_aid_sentence_when_the_gift_is_not_eligible(staff, make_donor, m
     assert "Gift Aid" not in text
 
 
+def test_no_gift_aid_sentence_when_the_donor_received_more_than_hmrc_allows(staff, make_donor, make_donation):
+    donor = make_donor(declared_on=dt.date(2024, 1, 1))
+    _acknowledgement, text = thank(make_donation, donor, staff, amount=10000, benefit_value=2501)
+    assert "£100.00" in text and "Gift Aid" not in text
+    _acknowledgement, text = thank(make_donation, donor, staff, amount=10000, benefit_value=2500)  # at the limit
+    assert "we will claim £25.00 of Gift Aid" in text
+
+
+def test_a_letter_for_gifts_partly_covered_states_only_what_will_be_claimed(staff, make_donor, make_donation):
+    donor = make_donor(declared_on=dt.date(2024, 1, 1))
+    gifts = [make_donation(donor, 4000, RECEIVED), make_donation(donor, 6000, RECEIVED, currency="EUR")]
+    text = flat_text(services.acknowledge(gifts, by=staff).letter.pdf)
+    assert "we will claim £10.00 of Gift Aid from HMRC on the gifts it covers" in text
+
+
 def test_no_gift_aid_sentence_for_a_gift_in_euros(staff, make_donor, make_donation):
     donor = make_donor(declared_on=dt.date(2024, 1, 1))
     _acknowledgement, text = thank(make_donation, donor, staff, currency="EUR")
@@ -101,7 +117,7 @@ def test_a_russian_letter(staff, make_donor, make_donation):
     assert "Спасибо за вашу поддержку" in text
     assert "Здравствуйте, Иван Петров!" in text
     assert "3 марта 2025 г. мы получили ваше щедрое пожертвование в размере 50,00 £." in text
-    assert GIFT_AID_RU in text
+    assert GIFT_AID_RU in text and "мы запросим у HMRC 12,50 £ по программе Gift Aid" in text
     assert "С искренней благодарностью," in text and "Исх." in text
     for english in ("Thank you", "Dear", "Because you have", "Your support", "Since", "received on", "March",
                     "£50.00", "Page", "Ref.", "Check that this letter", "With warm thanks", "None of it"):
