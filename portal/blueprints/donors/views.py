@@ -3,6 +3,7 @@ Aid and say what the restricted gifts paid for."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from flask import (
@@ -219,7 +220,7 @@ def _donation_values(form: DonationForm) -> dict[str, Any]:
     values = {name: getattr(form, name).data for name in DonationForm.FIELDS}
     values.update(campaign=values["campaign"] or None, notes=values["notes"] or None,
                   amount=to_minor(form.amount.data, form.currency.data), reference=form.reference.data or None,
-                  benefit_value=to_minor(form.benefit_value.data or 0, form.currency.data),
+                  benefit_value=to_minor(form.benefit_value.data or Decimal(0), form.currency.data),
                   benefit_description=values["benefit_description"] or None)
     return values
 
