@@ -13,12 +13,19 @@ from sqlalchemy.exc import IntegrityError
 
 from portal import clock
 from portal.blueprints.donors import claims, services
-from portal.blueprints.donors.gift_aid import benefit_limit, gift_aid_eligible, ineligibility
+from portal.blueprints.donors.gift_aid import (
+    benefit_limit,
+    claimable_from,
+    eligible_in_sql,
+    gift_aid_eligible,
+    ineligibility,
+)
 from portal.blueprints.donors.privacy import erase
 from portal.extensions import db
 from portal.models import (
     AuditEvent,
     Donation,
+    Donor,
     GiftAidAdjustment,
     GiftAidAggregate,
     GiftAidClaim,
@@ -83,6 +90,21 @@ def test_overlapping_claims_never_hold_a_gift_twice(staff, donor, make_donation)
     straggler = make_donation(donor, 777, today - dt.timedelta(days=50))
     seen += claimed_ids(claims.create_claim(today, by=staff))
     assert sorted(seen) == sorted([gift.id for gift in gifts] + [straggler.id])
+
+
+def test_gifts_past_hmrcs_four_years_are_never_claimed_and_are_counted_apart(client, login, staff, donor,
+                                                                           make_donation):
+    first_day = claimable_from(clock.today())  # 6 April, four tax years back
+    assert (first_day.month, first_day.day) == (4, 6) and clock.today().year - first_day.year in (4, 5)
+    donor.declarations[0].made_on = first_day  # its four years back reach the gift before
+    db.session.commit()
+    oldest = make_donation(donor, 3000, first_day)
+    make_donation(donor, 4000, first_day - dt.timedelta(days=1))  # its tax year ended over four years ago
+    assert claims.waiting(clock.today()).too_old_total == 4000
+    login(staff)
+    page = client.get("/donors/gift-aid").get_data(as_text=True)
+    assert "Too old to claim" in page and "1 gift: £40.00" in page
+    assert claimed_ids(claims.create_claim(clock.today(), by=staff)) == [oldest.id]
 
 
 def test_the_database_holds_a_gift_in_one_claim_line_at_most(staff, donor, make_donation):
@@ -181,8 +203,7 @@ def _eligible(make_donation, donor, amount: int, benefit: int, day: dt.date | No
     """Whether the gift is eligible, as the letters ask it (Python) and a claim (SQL): they agree."""
     gift = make_donation(donor, amount, day or dt.date(2024, 5, 1), benefit_value=benefit)
     in_python = gift_aid_eligible(gift)
-    in_sql = gift.id in set(db.session.scalars(claims.unclaimed_query(gift.received_on)
-                                               .with_only_columns(Donation.id)))
+    in_sql = gift.id in set(db.session.scalars(select(Donation.id).join(Donor).where(eligible_in_sql())))
     assert in_python == in_sql, (amount, benefit, in_python, in_sql)
     return in_python
 
@@ -357,3 +378,38 @@ def test_erasing_a_donor_pseudonymises_their_claim_lines_and_keeps_the_money(sta
     [line] = db.session.scalars(select(GiftAidClaimLine).where(GiftAidClaimLine.claim_id == claim.id))
     assert (line.title, line.first_name, line.last_name, line.house, line.postcode, line.amount) == (
         "", "", "Former donor #1", "", "", 5000)
+
+
+def test_a_refund_at_the_moment_a_claim_is_made_or_submitted_is_counted_once(signed_in_clients, staff, donor,
+                                                                             make_donation):
+    """Either the refund comes first (the claim takes the smaller gift) or the claim does (the
+    draft's line shrinks, or the submitted claim's adjustment records it): never both, never neither."""
+    (maker, maker_token), (refunder, refunder_token) = signed_in_clients(2)
+    for round_number in range(10):
+        gift = make_donation(donor, 10000, clock.today())
+        gift_id = gift.id
+        if round_number % 2:  # the race is with submitting a draft that holds the gift
+            draft = claims.create_claim(clock.today(), by=staff)
+            act = functools.partial(maker.post, f"/donors/gift-aid/claims/{draft.id}/submit",
+                                    headers={"X-CSRFToken": maker_token},
+                                    data={"csrf_token": maker_token, "hmrc_reference": f"R{round_number}",
+                                          "submitted_on": clock.today().isoformat()})
+        else:  # the race is with making the claim
+            act = functools.partial(_make_claim, maker, maker_token)
+        db.session.commit()
+        refund = functools.partial(refunder.post, f"/donors/donations/{gift_id}/refund",
+                                   headers={"X-CSRFToken": refunder_token},
+                                   data={"csrf_token": refunder_token, "refund-amount": "30.00",
+                                         "refund-refunded_on": clock.today().isoformat(), "refund-reason": "Race"})
+        at_once([act, refund])
+        db.session.expire_all()
+        line = db.session.scalar(select(GiftAidClaimLine).where(GiftAidClaimLine.donation_id == gift_id))
+        claim = db.session.get(GiftAidClaim, line.claim_id)
+        adjusted = db.session.scalar(select(func.coalesce(func.sum(GiftAidAdjustment.amount), 0))
+                                     .where(GiftAidAdjustment.line_id == line.id))
+        assert db.session.get(Donation, gift_id).refunded_amount == 3000
+        assert (line.amount, adjusted) in {(7000, 0), (10000, 3000)}, (round_number, line.amount, adjusted)
+        assert claim.total == db.session.scalar(select(func.sum(GiftAidClaimLine.amount))
+                                                .where(GiftAidClaimLine.claim_id == claim.id))
+        if claim.status == "draft":
+            submit(claim, staff, f"S{round_number}")

@@ -18,7 +18,8 @@ from typing import Any
 
 from flask_babel import format_date
 from flask_babel import gettext as _
-from sqlalchemy import Select, case, delete, exists, func, insert, literal, select, update
+from sqlalchemy import Select, and_, case, delete, exists, func, insert, literal, select, update
+from sqlalchemy.orm import selectinload
 
 from ... import audit, clock
 from ...extensions import db, lock_for_update, serialise
@@ -35,7 +36,14 @@ from ...models import (
 )
 from ...money import format_minor, from_minor
 from ...transactions import transaction
-from .gift_aid import AGGREGATE_GIFT_LIMIT, AGGREGATE_LINE_LIMIT, GIFT_AID_CURRENCY, eligible_in_sql, gift_aid_on
+from .gift_aid import (
+    AGGREGATE_GIFT_LIMIT,
+    AGGREGATE_LINE_LIMIT,
+    GIFT_AID_CURRENCY,
+    claimable_from,
+    eligible_in_sql,
+    gift_aid_on,
+)
 from .services import DonorError
 
 CLAIM_LOCK = "gift_aid_claims"  # claims are made, and claimed gifts refunded, one at a time
@@ -48,11 +56,27 @@ def _unclaimed_gift() -> Any:
     return ~exists().where(GiftAidClaimLine.donation_id == Donation.id)
 
 
+def _claimable(up_to: dt.date) -> Any:
+    """Gifts received up to ``up_to`` and recent enough for HMRC (``claimable_from`` today)."""
+    return and_(Donation.received_on <= up_to, Donation.received_on >= claimable_from(clock.today()))
+
+
 def unclaimed_query(up_to: dt.date) -> Select[Any]:
-    """Eligible gifts received up to ``up_to`` that no claim holds, oldest first."""
+    """Eligible gifts received up to ``up_to``, recent enough to claim, that no claim holds,
+    oldest first."""
     return (select(Donation).join(Donor)
-            .where(Donation.received_on <= up_to, eligible_in_sql(), _unclaimed_gift())
+            .where(_claimable(up_to), eligible_in_sql(), _unclaimed_gift())
             .order_by(Donation.received_on, Donation.id))
+
+
+def too_old(up_to: dt.date) -> tuple[int, int]:
+    """Eligible gifts no claim holds that are too old to claim any more: how many, and their total."""
+    count, total = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(Donation.amount - Donation.refunded_amount), 0))
+        .select_from(Donation).join(Donor)
+        .where(Donation.received_on < claimable_from(clock.today()), Donation.received_on <= up_to,
+               eligible_in_sql(), _unclaimed_gift())).one()
+    return count, int(total)
 
 
 def unclaimed_aggregates(up_to: dt.date | None = None) -> Select[Any]:
@@ -74,6 +98,8 @@ class Waiting:
     entries_total: int
     adjustments: int
     adjustments_total: int
+    too_old: int = 0  # eligible gifts never claimed and now past HMRC's four years
+    too_old_total: int = 0
 
     @property
     def total(self) -> int:
@@ -85,7 +111,7 @@ class Waiting:
 
 
 def waiting(up_to: dt.date) -> Waiting:
-    """The ``Waiting`` figures for a claim up to ``up_to``: three aggregates."""
+    """The ``Waiting`` figures for a claim up to ``up_to``: four aggregates."""
     gifts = unclaimed_query(up_to).order_by(None).subquery()
     count, total = db.session.execute(select(func.count(), func.coalesce(
         func.sum(gifts.c.amount - gifts.c.refunded_amount), 0))).one()
@@ -94,7 +120,7 @@ def waiting(up_to: dt.date) -> Waiting:
         func.sum(entries.c.total), 0))).one()
     adjustments, adjusted = db.session.execute(select(func.count(), func.coalesce(func.sum(
         GiftAidAdjustment.amount), 0)).where(GiftAidAdjustment.carried_into_id.is_(None))).one()
-    return Waiting(count, int(total), entry_count, int(entry_total), adjustments, int(adjusted))
+    return Waiting(count, int(total), entry_count, int(entry_total), adjustments, int(adjusted), *too_old(up_to))
 
 
 def draft_claim() -> GiftAidClaim | None:
@@ -143,7 +169,7 @@ def create_claim(up_to: dt.date, *, by: User) -> GiftAidClaim:
                     literal(""), Donation.sponsored_event, Donation.received_on,
                     Donation.amount - Donation.refunded_amount)
              .select_from(Donation).join(Donor)
-             .where(Donation.received_on <= up_to, eligible_in_sql(), _unclaimed_gift()))
+             .where(_claimable(up_to), eligible_in_sql(), _unclaimed_gift()))
     line = GiftAidClaimLine.__table__.c
     db.session.execute(insert(GiftAidClaimLine).from_select(
         [line.claim_id, line.donation_id, line.title, line.first_name, line.last_name, line.house, line.postcode,
@@ -363,6 +389,7 @@ def claim_lines(claim: GiftAidClaim, *, page: int, per_page: int) -> Any:
 def carried_adjustments(claim: GiftAidClaim) -> list[GiftAidAdjustment]:
     """The adjustments this claim takes off, with the gifts they are for."""
     return list(db.session.scalars(select(GiftAidAdjustment).where(GiftAidAdjustment.carried_into_id == claim.id)
+                                   .options(selectinload(GiftAidAdjustment.line).selectinload(GiftAidClaimLine.claim))
                                    .order_by(GiftAidAdjustment.id)))
 
 

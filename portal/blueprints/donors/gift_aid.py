@@ -53,6 +53,15 @@ def tax_year_of(day: dt.date) -> int:
     return day.year if (day.month, day.day) >= (4, 6) else day.year - 1
 
 
+CLAIM_WITHIN_YEARS = 4  # HMRC: a claim is made within four years of the end of the gift's (tax) year
+
+
+def claimable_from(today: dt.date) -> dt.date:
+    """The earliest gift a claim made on ``today`` may hold: the first day of the tax year that
+    ended less than four years ago (the charity's accounting year taken as the tax year)."""
+    return dt.date(tax_year_of(today) - CLAIM_WITHIN_YEARS, 4, 6)
+
+
 def benefits_in_year(donation: Donation) -> int:
     """The donor's benefits in the tax year of ``donation``, on their gifts up to and including it."""
     other = aliased(Donation)

@@ -89,7 +89,7 @@ def thanks_facts(acknowledgement: Acknowledgement) -> dict[str, Any]:
         "address": postal_address(donor) if acknowledgement.channel == "post" else [],
         "event": ", ".join(gift["amount"] for gift in gifts),
         "dates": ", ".join(gift["date"] for gift in gifts),
-        "gifts": gifts, "gift_aid": bool(claimed) and sum(claimed.values()) > 0, "gift_aid_amount": gift_aid_amount,
+        "gifts": gifts, "gift_aid": sum(claimed.values()) > 0, "gift_aid_amount": gift_aid_amount,
         "gift_aid_partly": bool(claimed) and len(claimed) < len(gifts),
         "impact": acknowledgement.impact,
     }

@@ -62,7 +62,6 @@ bp = Blueprint("donors", __name__, url_prefix="/donors", template_folder="templa
 import_views.register(bp)  # /imports/new and /imports/<id>: the CSV import pages
 claim_views.register(bp)  # /gift-aid …: claims, their schedules, aggregated entries
 PER_PAGE = 50
-GIFT_AID_PER_PAGE = 100
 
 
 
@@ -267,7 +266,7 @@ def export_donations(fmt: str) -> Response:
     return spreadsheet(fmt, f"donations-{clock.today().isoformat()}", services.DONATION_COLUMNS, rows)
 
 
-def donation_page(donation: Donation, status: int = 200, **forms: Any) -> tuple[str, int]:
+def _donation_page(donation: Donation, status: int = 200, **forms: Any) -> tuple[str, int]:
     """The gift's page: its details and edit form, allocations, Gift Aid, refunds and history."""
     edit_form = forms.pop("edit_form", None)
     if edit_form is None and donation.pending:
@@ -289,7 +288,7 @@ def donation_page(donation: Donation, status: int = 200, **forms: Any) -> tuple[
 @bp.get("/donations/<int:donation_id>")
 @allow(*ROLES)
 def donation(donation_id: int) -> tuple[str, int]:
-    return donation_page(db.get_or_404(Donation, donation_id))
+    return _donation_page(db.get_or_404(Donation, donation_id))
 
 
 @bp.post("/donations/<int:donation_id>/edit")
@@ -308,7 +307,7 @@ def edit_donation(donation_id: int) -> BaseResponse | tuple[str, int]:
         else:
             flash(_("Donation saved."), "success")
             return redirect(url_for("donors.donation", donation_id=donation.id), code=303)
-    return donation_page(donation, INVALID, edit_form=form)
+    return _donation_page(donation, INVALID, edit_form=form)
 
 
 @bp.post("/donations/<int:donation_id>/acknowledge")
@@ -419,7 +418,7 @@ def allocate(donation_id: int) -> BaseResponse | tuple[str, int]:
                           "success")
                     return redirect(url_for("donors.donation", donation_id=donation.id, _anchor="allocations"),
                                     code=303)
-    return donation_page(db.get_or_404(Donation, donation_id), INVALID, allocation_form=form)
+    return _donation_page(db.get_or_404(Donation, donation_id), INVALID, allocation_form=form)
 
 
 @bp.post("/allocations/<int:allocation_id>/remove")
@@ -452,4 +451,4 @@ def refund_donation(donation_id: int) -> BaseResponse | tuple[str, int]:
             else:
                 flash(_("Refund of %(amount)s recorded.", amount=format_minor(amount, donation.currency)), "success")
                 return redirect(url_for("donors.donation", donation_id=donation.id, _anchor="refunds"), code=303)
-    return donation_page(db.get_or_404(Donation, donation_id), INVALID, refund_form=form)
+    return _donation_page(db.get_or_404(Donation, donation_id), INVALID, refund_form=form)
