@@ -104,16 +104,21 @@ def gift_aid_eligible(donation: Donation) -> bool:
     return ineligibility(donation) is None
 
 
+def _over_the_yearly_benefits() -> Any:
+    """The ids of gifts whose donor's benefits in the tax year, counted up to and including the
+    gift, pass ``BENEFITS_A_YEAR``: one uncorrelated query (a running sum over the gifts that
+    brought a benefit), so a claim's thousands of rows do not each ask again."""
+    running = func.sum(Donation.benefit_value).over(
+        partition_by=(Donation.donor_id, TaxYear(Donation.received_on)),
+        order_by=(Donation.received_on, Donation.id))
+    gifts = select(Donation.id, running.label("so_far")).where(Donation.benefit_value > 0).subquery()
+    return select(gifts.c.id).where(gifts.c.so_far > BENEFITS_A_YEAR)
+
+
 def eligible_in_sql() -> ColumnElement[bool]:
     """``gift_aid_eligible`` as a condition on a query of donations joined to their donors."""
     net = Donation.amount - Donation.refunded_amount
     up_to_100, over_100 = _within_limit(Donation.benefit_value, net)
-    other = aliased(Donation)
-    year = (select(func.coalesce(func.sum(other.benefit_value), 0)).where(
-        other.donor_id == Donation.donor_id, other.benefit_value > 0,
-        TaxYear(other.received_on) == TaxYear(Donation.received_on),
-        or_(other.received_on < Donation.received_on,
-            and_(other.received_on == Donation.received_on, other.id <= Donation.id))).scalar_subquery())
     covered = (select(GiftAidDeclaration.id)
                .where(GiftAidDeclaration.donor_id == Donation.donor_id,
                       GiftAidDeclaration.covers_in_sql(Donation.received_on)).exists())
@@ -121,4 +126,4 @@ def eligible_in_sql() -> ColumnElement[bool]:
                 or_(Donation.benefit_value == 0,
                     and_(or_(and_(net <= BENEFIT_FULL_RATE_UP_TO, up_to_100),
                              and_(net > BENEFIT_FULL_RATE_UP_TO, over_100)),
-                         year <= BENEFITS_A_YEAR)))
+                         Donation.id.not_in(_over_the_yearly_benefits()))))
