@@ -261,9 +261,26 @@ def login(client: PortalClient) -> Any:
     return _login
 
 
+def _read_whole(app: Any) -> Any:
+    """The app's responses read whole, and closed, before the server writes them. Werkzeug's
+    server leaves a response unclosed when the browser drops the connection mid-way (a page
+    left while its script still loads): the file behind it then reaches the garbage collector,
+    whose ResourceWarning fails whichever test is running at that moment."""
+
+    def serve(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        result = app(environ, start_response)
+        try:
+            return [b"".join(result)]
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+
+    return serve
+
+
 class LiveServer:
     def __init__(self, app: Flask) -> None:
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.server = make_server("127.0.0.1", 0, _read_whole(app), threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
