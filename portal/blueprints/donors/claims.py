@@ -18,7 +18,7 @@ from typing import Any
 
 from flask_babel import format_date
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, case, delete, exists, func, insert, literal, select, update
+from sqlalchemy import Select, and_, case, delete, exists, func, insert, literal, select, true, update
 from sqlalchemy.orm import selectinload
 
 from ... import audit, clock
@@ -69,14 +69,13 @@ def unclaimed_query(up_to: dt.date) -> Select[Any]:
             .order_by(Donation.received_on, Donation.id))
 
 
-def too_old(up_to: dt.date) -> tuple[int, int]:
-    """Eligible gifts no claim holds that are too old to claim any more: how many, and their total."""
-    count, total = db.session.execute(
-        select(func.count(), func.coalesce(func.sum(Donation.amount - Donation.refunded_amount), 0))
-        .select_from(Donation).join(Donor)
-        .where(Donation.received_on < claimable_from(clock.today()), Donation.received_on <= up_to,
-               eligible_in_sql(), _unclaimed_gift())).one()
-    return count, int(total)
+def _too_old(up_to: dt.date) -> Select[int, int]:
+    """How many eligible gifts no claim holds are too old to claim any more, and their total."""
+    return (select(func.count().label("n"),
+                   func.coalesce(func.sum(Donation.amount - Donation.refunded_amount), 0).label("total"))
+            .select_from(Donation).join(Donor)
+            .where(Donation.received_on < claimable_from(clock.today()), Donation.received_on <= up_to,
+                   eligible_in_sql(), _unclaimed_gift()))
 
 
 def unclaimed_aggregates(up_to: dt.date | None = None) -> Select[Any]:
@@ -98,8 +97,8 @@ class Waiting:
     entries_total: int
     adjustments: int
     adjustments_total: int
-    too_old: int = 0  # eligible gifts never claimed and now past HMRC's four years
-    too_old_total: int = 0
+    too_old: int  # eligible gifts never claimed and now past HMRC's four years
+    too_old_total: int
 
     @property
     def total(self) -> int:
@@ -111,16 +110,20 @@ class Waiting:
 
 
 def waiting(up_to: dt.date) -> Waiting:
-    """The ``Waiting`` figures for a claim up to ``up_to``: four aggregates."""
-    gifts = unclaimed_query(up_to).order_by(None).subquery()
-    count, total = db.session.execute(select(func.count(), func.coalesce(
-        func.sum(gifts.c.amount - gifts.c.refunded_amount), 0))).one()
-    entries = unclaimed_aggregates(up_to).order_by(None).subquery()
-    entry_count, entry_total = db.session.execute(select(func.count(), func.coalesce(
-        func.sum(entries.c.total), 0))).one()
-    adjustments, adjusted = db.session.execute(select(func.count(), func.coalesce(func.sum(
-        GiftAidAdjustment.amount), 0)).where(GiftAidAdjustment.carried_into_id.is_(None))).one()
-    return Waiting(count, int(total), entry_count, int(entry_total), adjustments, int(adjusted), *too_old(up_to))
+    """The ``Waiting`` figures for a claim up to ``up_to``: one statement of four aggregates."""
+    net = Donation.amount - Donation.refunded_amount
+    gifts = select(func.count().label("n"), func.coalesce(func.sum(net), 0).label("total")).select_from(
+        Donation).join(Donor).where(_claimable(up_to), eligible_in_sql(), _unclaimed_gift()).subquery()
+    entries = unclaimed_aggregates(up_to).order_by(None).with_only_columns(
+        func.count().label("n"), func.coalesce(func.sum(GiftAidAggregate.total), 0).label("total")).subquery()
+    adjustments = select(func.count().label("n"), func.coalesce(func.sum(GiftAidAdjustment.amount), 0).label(
+        "total")).where(GiftAidAdjustment.carried_into_id.is_(None)).subquery()
+    old = _too_old(up_to).subquery()
+    row = db.session.execute(
+        select(gifts.c.n, gifts.c.total, entries.c.n, entries.c.total, adjustments.c.n, adjustments.c.total,
+               old.c.n, old.c.total)
+        .select_from(gifts.join(entries, true()).join(adjustments, true()).join(old, true()))).one()
+    return Waiting(*(int(value) for value in row))  # PostgreSQL sums BIGINTs as NUMERIC
 
 
 def draft_claim() -> GiftAidClaim | None:

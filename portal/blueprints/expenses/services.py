@@ -18,6 +18,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import aliased, contains_eager, joinedload, lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.datastructures import FileStorage
 
 from ... import audit, bank, errors, storage
@@ -549,12 +550,19 @@ def ready_to_pay(page: int = 1) -> tuple[Any, list[dict[str, Any]]]:
             select(ExpenseLine).join(ExpenseLine.claim)
             .where(ExpenseLine.status == "approved", key.in_(list(groups)))
             .options(contains_eager(ExpenseLine.claim).joinedload(ExpenseClaim.claimant).lazyload(User.role_rows),
-                     # what names each item (a visit is named after its expert), and nothing more
-                     contains_eager(ExpenseLine.claim).selectinload(ExpenseClaim.funded_item).options(
-                         joinedload(FundedItem.beneficiary).lazyload(User.role_rows),
-                         lazyload(FundedItem.budget_lines)))
-            .order_by(ExpenseLine.id))
+                     contains_eager(ExpenseLine.claim).lazyload(ExpenseClaim.funded_item))
+            .order_by(ExpenseLine.id)).all()
+        # What names each item (a visit is named after its expert), and nothing more: one query per
+        # kind, both always, so the page costs the same whichever kinds it shows (a relationship
+        # load would ask once per kind present).
+        item_ids = {line.claim.funded_item_id for line in lines}
+        items: dict[int, FundedItem] = {}
+        for kind in (Application, ExpertVisit):
+            query = select(kind).where(kind.id.in_(item_ids)).options(
+                joinedload(kind.beneficiary).lazyload(User.role_rows), lazyload(kind.budget_lines))
+            items.update((item.id, item) for item in db.session.scalars(query))
         for line in lines:
+            set_committed_value(line.claim, "funded_item", items[line.claim.funded_item_id])
             group = groups[line.claim.claimant_id or 0]
             group["claimant"] = line.claim.claimant
             group["lines"].append(line)
