@@ -413,3 +413,32 @@ def test_a_refund_at_the_moment_a_claim_is_made_or_submitted_is_counted_once(sig
                                                 .where(GiftAidClaimLine.claim_id == claim.id))
         if claim.status == "draft":
             submit(claim, staff, f"S{round_number}")
+
+
+def test_submitting_and_paying_refuse_bad_input_beside_the_field_and_keep_what_was_typed(client, login, staff, donor,
+                                                                                         make_donation):
+    make_donation(donor, 4000, clock.today())
+    claim = claims.create_claim(clock.today(), by=staff)
+    login(staff)
+    url = f"/donors/gift-aid/claims/{claim.id}"
+    yesterday = (clock.today() - dt.timedelta(days=1)).isoformat()
+    response = client.post(f"{url}/submit", data={"hmrc_reference": "", "submitted_on": clock.today().isoformat()})
+    assert response.status_code == 422 and "Enter the reference HMRC gave the claim." in response.get_data(as_text=True)
+    response = client.post(f"{url}/submit", data={"hmrc_reference": "AB\x0012", "submitted_on": yesterday})
+    assert response.status_code == 400  # a NUL never reaches a form
+    response = client.post(f"{url}/submit", data={"hmrc_reference": "XK-77", "submitted_on": yesterday})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "it cannot have been submitted before." in page and 'value="XK-77"' in page
+    assert client.post(f"{url}/paid", data={"amount_received": "10.00", "paid_on": clock.today().isoformat()}
+                       ).status_code == 422  # not submitted yet
+    client.post(f"{url}/submit", data={"hmrc_reference": "XK-77", "submitted_on": clock.today().isoformat()})
+    response = client.post(f"{url}/paid", data={"amount_received": "10.001", "paid_on": clock.today().isoformat()})
+    assert response.status_code == 422 and "Too many decimal places for GBP." in response.get_data(as_text=True)
+    response = client.post(f"{url}/paid", data={"amount_received": "9.50", "paid_on": yesterday})
+    assert response.status_code == 422 and "HMRC cannot have paid it before." in response.get_data(as_text=True)
+    assert client.post(f"{url}/paid", data={"amount_received": "9.50", "paid_on": clock.today().isoformat()}
+                       ).status_code == 303
+    db.session.refresh(claim)
+    assert (claim.status, claim.hmrc_reference, claim.amount_received) == ("paid", "XK-77", 950)
+    page = client.get(url).get_data(as_text=True)
+    assert "-£0.50 different from the claim" in page

@@ -6,6 +6,7 @@ blueprint."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -99,36 +100,40 @@ def claim(claim_id: int) -> tuple[str, int]:
     return _claim_page(db.get_or_404(GiftAidClaim, claim_id))
 
 
-@allow(*ROLES)
-def submit_claim(claim_id: int) -> BaseResponse | tuple[str, int]:
+def _claim_step(claim_id: int, form: Any, form_name: str, step: Callable[[GiftAidClaim], None],
+                done: Callable[[GiftAidClaim], str]) -> BaseResponse | tuple[str, int]:
+    """A step of the claim's form ``form``: ``step`` changes it, ``done`` says so; a refusal is
+    said beside the form's field, the claim's page shown again with what was typed."""
     found = db.get_or_404(GiftAidClaim, claim_id)
-    form = SubmitClaimForm()
     if form.validate_on_submit():
         try:
-            claims.submit_claim(found, hmrc_reference=form.hmrc_reference.data,
-                                submitted_on=form.submitted_on.data, by=current_actor())
+            step(found)
         except DonorError as error:
             show_error(error, form)
         else:
-            flash(_("Claim %(reference)s marked as submitted to HMRC.", reference=found.reference), "success")
+            flash(done(found), "success")
             return redirect(url_for("donors.claim", claim_id=found.id), code=303)
-    return _claim_page(db.get_or_404(GiftAidClaim, claim_id), INVALID, submit_form=form)
+    return _claim_page(db.get_or_404(GiftAidClaim, claim_id), INVALID, **{form_name: form})
+
+
+@allow(*ROLES)
+def submit_claim(claim_id: int) -> BaseResponse | tuple[str, int]:
+    form = SubmitClaimForm()
+    return _claim_step(
+        claim_id, form, "submit_form",
+        lambda found: claims.submit_claim(found, hmrc_reference=form.hmrc_reference.data,
+                                          submitted_on=form.submitted_on.data, by=current_actor()),
+        lambda found: _("Claim %(reference)s marked as submitted to HMRC.", reference=found.reference))
 
 
 @allow(*ROLES)
 def claim_paid(claim_id: int) -> BaseResponse | tuple[str, int]:
-    found = db.get_or_404(GiftAidClaim, claim_id)
     form = PaidClaimForm()
-    if form.validate_on_submit():
-        try:
-            claims.mark_paid(found, amount_received=to_minor(form.amount_received.data, GIFT_AID_CURRENCY),
-                             paid_on=form.paid_on.data, by=current_actor())
-        except DonorError as error:
-            show_error(error, form)
-        else:
-            flash(_("Claim %(reference)s marked as paid.", reference=found.reference), "success")
-            return redirect(url_for("donors.claim", claim_id=found.id), code=303)
-    return _claim_page(db.get_or_404(GiftAidClaim, claim_id), INVALID, paid_form=form)
+    return _claim_step(
+        claim_id, form, "paid_form",
+        lambda found: claims.mark_paid(found, amount_received=to_minor(form.amount_received.data, GIFT_AID_CURRENCY),
+                                       paid_on=form.paid_on.data, by=current_actor()),
+        lambda found: _("Claim %(reference)s marked as paid.", reference=found.reference))
 
 
 @allow(*ROLES)
