@@ -387,6 +387,10 @@ class GiftAidClaim(BaseModel):
     submitted_by = relationship("User", foreign_keys=[submitted_by_id])
     paid_by = relationship("User", foreign_keys=[paid_by_id])
 
+    @validates("hmrc_reference")
+    def _printable(self, key: str, value: str | None) -> str | None:
+        return printable(value)  # quoted back to HMRC
+
     @property
     def reference(self) -> str:
         return f"GA-{self.id:05d}"

@@ -431,7 +431,9 @@ def test_submitting_and_paying_refuse_bad_input_beside_the_field_and_keep_what_w
     assert response.status_code == 422 and "it cannot have been submitted before." in page and 'value="XK-77"' in page
     assert client.post(f"{url}/paid", data={"amount_received": "10.00", "paid_on": clock.today().isoformat()}
                        ).status_code == 422  # not submitted yet
-    client.post(f"{url}/submit", data={"hmrc_reference": "XK-77", "submitted_on": clock.today().isoformat()})
+    # An invisible or direction-changing character never reaches what is quoted back to HMRC.
+    client.post(f"{url}/submit", data={"hmrc_reference": "XK\u200b-77\u202e",
+                                       "submitted_on": clock.today().isoformat()})
     response = client.post(f"{url}/paid", data={"amount_received": "10.001", "paid_on": clock.today().isoformat()})
     assert response.status_code == 422 and "Too many decimal places for GBP." in response.get_data(as_text=True)
     response = client.post(f"{url}/paid", data={"amount_received": "9.50", "paid_on": yesterday})

@@ -405,7 +405,8 @@ def donor_claims(donor: Donor) -> list[tuple[GiftAidClaimLine, GiftAidClaim, lis
     adjustments: dict[int, list[GiftAidAdjustment]] = {}
     if rows:
         for adjustment in db.session.scalars(select(GiftAidAdjustment).where(
-                GiftAidAdjustment.line_id.in_([line.id for line, _claim in rows])).order_by(GiftAidAdjustment.id)):
+                GiftAidAdjustment.line_id.in_([line.id for line, _claim in rows]))
+                .options(selectinload(GiftAidAdjustment.carried_into)).order_by(GiftAidAdjustment.id)):
             adjustments.setdefault(adjustment.line_id, []).append(adjustment)
     return [(line, claim, adjustments.get(line.id, [])) for line, claim in rows]
 
